@@ -1,0 +1,54 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.Extensions.Options;
+
+namespace SkyLight.Api.Errors;
+
+/// <summary>
+/// The one place an error body is written. Status-code pages, the exception handler, validation and the
+/// rate limiter all hand the framework a ProblemDetails; this writer turns every one of them into the
+/// SkyLight envelope, so no handler builds error JSON and no error escapes in another shape.
+/// </summary>
+internal sealed class EnvelopeProblemWriter(IOptions<JsonOptions> json) : IProblemDetailsWriter
+{
+    public const string RetryAfterExtension = "retry_after";
+
+    public bool CanWrite(ProblemDetailsContext context) => true;
+
+    public ValueTask WriteAsync(ProblemDetailsContext context)
+    {
+        var response = context.HttpContext.Response;
+        var problem = context.ProblemDetails;
+        var status = problem.Status ?? response.StatusCode;
+
+        var errors = problem is HttpValidationProblemDetails validation ? SnakeCase(validation.Errors) : null;
+        if (errors is not null)
+        {
+            status = StatusCodes.Status422UnprocessableEntity;   // validation is 422 in SkyLight, never 400
+        }
+
+        response.StatusCode = status;
+        var envelope = new ErrorEnvelope(MessageFor(status, problem.Detail, context.Exception))
+        {
+            Errors = errors,
+            RetryAfter = problem.Extensions.TryGetValue(RetryAfterExtension, out var retry) && retry is int seconds ? seconds : null,
+        };
+        return new ValueTask(response.WriteAsJsonAsync(envelope, json.Value.SerializerOptions, contentType: "application/json; charset=utf-8"));
+    }
+
+    private static string MessageFor(int status, string? detail, Exception? exception) => status switch
+    {
+        >= 500 => ErrorMessages.Unexpected,   // never leak exception text
+        StatusCodes.Status422UnprocessableEntity when detail is null => ErrorMessages.InvalidData,
+        StatusCodes.Status400BadRequest when exception?.InnerException is JsonException => ErrorMessages.InvalidJson,
+        _ when exception is null && !string.IsNullOrEmpty(detail) => detail,
+        _ => ErrorMessages.ForStatus(status),
+    };
+
+    private static Dictionary<string, string[]> SnakeCase(IDictionary<string, string[]> errors) =>
+        errors.GroupBy(e => SnakeCase(e.Key))
+            .ToDictionary(g => g.Key, g => g.SelectMany(e => e.Value).ToArray());
+
+    private static string SnakeCase(string path) =>
+        string.Join('.', path.Split('.').Select(segment => JsonNamingPolicy.SnakeCaseLower.ConvertName(segment)));
+}

@@ -1,0 +1,46 @@
+using SkyLight.Api.Data;
+using SkyLight.Api.Errors;
+using SkyLight.Api.Hosting;
+using SkyLight.Api.RateLimiting;
+using SkyLight.Api.Tenancy;
+using SkyLight.Api.Workspaces;
+
+var builder = WebApplication.CreateBuilder(args);
+var isManagementVerb = ManagementVerbs.IsInvocation(args);
+if (isManagementVerb)
+{
+    // stdout carries the verb's one JSON line; everything else goes to stderr
+    builder.Logging.AddConsole(console => console.LogToStandardErrorThreshold = LogLevel.Trace);
+}
+
+builder.UseDefaultAddress();   // http://127.0.0.1:5080 unless --urls says otherwise
+builder.AddDatabase();         // SQLite file skylight.db unless ConnectionStrings:Default says otherwise
+builder.AddTenancy();          // API key → CurrentWorkspace
+builder.AddErrorEnvelope();    // every error is {"success": false, "message": ...}
+builder.AddRateLimiting();     // per API key, X-RateLimit-* headers
+builder.AddApiDocs();          // /openapi/v1.json and /docs
+builder.Services.AddValidation();
+builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower);
+builder.Services.AddSingleton(TimeProvider.System);
+builder.Services.AddScoped<WorkspaceProvisioning>();
+builder.Services.AddHostedService<DatabaseInitializer>();
+
+var app = builder.Build();
+if (isManagementVerb)
+{
+    return await ManagementVerbs.RunAsync(app.Services, args, Console.Out, Console.Error);
+}
+
+app.UseErrorEnvelope();
+app.UseAuthentication();
+app.UseAuthorization();
+app.UseMiddleware<RateLimitMiddleware>();
+
+app.MapApiDocs();
+app.MapHealth();
+
+var api = app.MapGroup("/api/v1").RequireAuthorization();
+api.MapAccount();
+
+await app.RunAsync();
+return 0;
