@@ -9,8 +9,9 @@ var builder = WebApplication.CreateBuilder(args);
 var isManagementVerb = ManagementVerbs.IsInvocation(args);
 if (isManagementVerb)
 {
-    // stdout carries the verb's one JSON line; everything else goes to stderr
-    builder.Logging.AddConsole(console => console.LogToStandardErrorThreshold = LogLevel.Trace);
+    // stdout carries the verb's one JSON line; warnings and errors go to stderr
+    builder.Logging.AddConsole(console => console.LogToStandardErrorThreshold = LogLevel.Trace)
+        .AddFilter<Microsoft.Extensions.Logging.Console.ConsoleLoggerProvider>(null, LogLevel.Warning);
 }
 
 builder.UseDefaultAddress();   // http://127.0.0.1:5080 unless --urls says otherwise

@@ -7,8 +7,9 @@ internal static class DatabaseSetup
 {
     public static WebApplicationBuilder AddDatabase(this WebApplicationBuilder builder)
     {
-        var connectionString = builder.Configuration.GetConnectionString("Default") ?? "Data Source=skylight.db";
-        builder.Services.AddDbContext<SkyLightDb, SqliteSkyLightDb>(options => options.UseSkyLightSqlite(connectionString));
+        // read when the first context is made, so test hosts and verbs can point it elsewhere
+        builder.Services.AddDbContext<SkyLightDb, SqliteSkyLightDb>((services, options) => options.UseSkyLightSqlite(
+            services.GetRequiredService<IConfiguration>().GetConnectionString("Default") ?? "Data Source=skylight.db"));
         builder.Services.AddHealthChecks().AddDbContextCheck<SkyLightDb>("database", tags: ["ready"]);
         return builder;
     }

@@ -37,7 +37,7 @@ internal sealed class WorkspaceProvisioning(SkyLightDb db, TimeProvider time)
         var live = db.ApiKeys.Where(k => k.RevokedAt == null);
         var matches = ApiKey.LooksLikeKey(prefix)
             ? await live.Where(k => k.Hash == ApiKey.HashOf(prefix)).ToListAsync(ct)
-            : await live.Where(k => k.Prefix.StartsWith(prefix)).Take(2).ToListAsync(ct);
+            : await live.Where(k => k.Prefix.StartsWith(prefix)).OrderBy(k => k.Id).Take(2).ToListAsync(ct);
         if (matches.Count != 1)
         {
             return matches.Count == 0 ? RevokeOutcome.NotFound : RevokeOutcome.Ambiguous;

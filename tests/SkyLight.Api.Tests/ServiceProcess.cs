@@ -1,0 +1,96 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace SkyLight.Api.Tests;
+
+/// <summary>The built service binary run as a real process, the way the README runs it.</summary>
+internal sealed class ServiceProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _stdout = new();
+    private readonly StringBuilder _stderr = new();
+
+    private ServiceProcess(Process process) => _process = process;
+
+    public string Stdout { get { lock (_stdout) { return _stdout.ToString(); } } }
+    public string Stderr { get { lock (_stderr) { return _stderr.ToString(); } } }
+
+    /// <summary>The service's dll, built beside this test assembly (artifacts/bin/SkyLight.Api/{configuration}).</summary>
+    public static string ServiceDll
+    {
+        get
+        {
+            var testBin = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
+            var dll = Path.Combine(testBin.Parent!.Parent!.FullName, "SkyLight.Api", testBin.Name, "SkyLight.Api.dll");
+            return File.Exists(dll) ? dll : throw new FileNotFoundException("Build the solution first: the service binary is missing.", dll);
+        }
+    }
+
+    public static ServiceProcess Start(string databasePath, string environment, params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = Path.GetDirectoryName(ServiceDll)!,   // content root: appsettings.json lives there
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(ServiceDll);
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+        start.Environment["ConnectionStrings__Default"] = $"Data Source={databasePath}";
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = environment;
+        start.Environment.Remove("ASPNETCORE_URLS");
+
+        var service = new ServiceProcess(Process.Start(start)!);
+        service._process.OutputDataReceived += (_, e) => Append(service._stdout, e.Data);
+        service._process.ErrorDataReceived += (_, e) => Append(service._stderr, e.Data);
+        service._process.BeginOutputReadLine();
+        service._process.BeginErrorReadLine();
+        return service;
+    }
+
+    /// <summary>Runs a management verb to completion.</summary>
+    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunVerbAsync(string databasePath, params string[] args)
+    {
+        await using var process = Start(databasePath, "Production", args);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(60));
+        await process._process.WaitForExitAsync(timeout.Token);
+        process._process.WaitForExit();   // drains the redirected streams
+        return (process._process.ExitCode, process.Stdout, process.Stderr);
+    }
+
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+        _process.Dispose();
+    }
+
+    private static void Append(StringBuilder buffer, string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+        lock (buffer)
+        {
+            buffer.AppendLine(line);
+        }
+    }
+}

@@ -1,0 +1,57 @@
+using System.Net;
+using System.Text.RegularExpressions;
+
+namespace SkyLight.Api.Tests;
+
+/// <summary>The built service started as a process on a real port, as a newcomer starts it.</summary>
+public sealed partial class ServiceSmokeTests
+{
+    [Fact]
+    public async Task FirstStartInDevelopmentPrintsAKeyThatWorksOverRealHttp()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var database = TestFiles.NewDatabasePath();
+        var port = ServiceProcess.FreePort();
+        await using var service = ServiceProcess.Start(database, "Development", "--urls", $"http://127.0.0.1:{port}");
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+
+        await WaitUntilReadyAsync(http, service, ct);
+        var key = PrintedKey().Match(service.Stdout);
+        Assert.True(key.Success, $"no key printed; stdout was:\n{service.Stdout}");
+
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/account") { Headers = { { "X-Api-Key", key.Value } } };
+        var account = await http.SendAsync(request, ct);
+        Assert.Equal(HttpStatusCode.OK, account.StatusCode);
+        Assert.Equal("Default", (await account.BodyAsync()).GetProperty("data").GetProperty("name").GetString());
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/openapi/v1.json", ct)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/docs/", ct)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/health/live", ct)).StatusCode);
+        // the banner shows the key twice (alone, then in a curl example); nothing else prints or logs it
+        Assert.Equal([key.Value, key.Value], PrintedKey().Matches(service.Stdout).Select(m => m.Value));
+
+        TestFiles.DeleteDatabase(database);
+    }
+
+    private static async Task WaitUntilReadyAsync(HttpClient http, ServiceProcess service, CancellationToken ct)
+    {
+        for (var attempt = 0; attempt < 300; attempt++)
+        {
+            try
+            {
+                if ((await http.GetAsync("/health/ready", ct)).StatusCode == HttpStatusCode.OK)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // not listening yet
+            }
+            await Task.Delay(100, ct);
+        }
+        Assert.Fail($"the service did not become ready.\nstdout:\n{service.Stdout}\nstderr:\n{service.Stderr}");
+    }
+
+    [GeneratedRegex("sk_live_[0-9A-Za-z]{40}")]
+    private static partial Regex PrintedKey();
+}

@@ -1,0 +1,72 @@
+using System.Net.Http.Headers;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
+using SkyLight.Api.Workspaces;
+
+namespace SkyLight.Api.Tests;
+
+/// <summary>
+/// The service in-process on its own SQLite file, with a fake clock and every log line captured.
+/// One per test class; each test makes its own workspace, so tests never see each other's data.
+/// </summary>
+public class SkyLightApp : WebApplicationFactory<Program>
+{
+    public static readonly DateTimeOffset Start = new(2026, 3, 11, 7, 0, 0, TimeSpan.Zero);
+
+    /// <summary>Set it to open a database file something else (a management verb) wrote.</summary>
+    public string DatabasePath { get; init; } = TestFiles.NewDatabasePath();
+
+    /// <summary>Configuration overrides, applied before the host is built.</summary>
+    public Dictionary<string, string?> Settings { get; } = [];
+    public FakeTimeProvider Time { get; } = new(Start);
+    public CapturedLogs Logs { get; } = new();
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseSetting("ConnectionStrings:Default", $"Data Source={DatabasePath}");
+        foreach (var (key, value) in Settings)
+        {
+            builder.UseSetting(key, value);
+        }
+        builder.ConfigureLogging(logging => logging.AddProvider(Logs).AddFilter<CapturedLogs>(null, LogLevel.Trace));
+        builder.ConfigureTestServices(services => services.AddSingleton<TimeProvider>(Time));
+    }
+
+    /// <summary>A fresh workspace with one key, and a client that sends it as <c>X-Api-Key</c>.</summary>
+    public async Task<TestWorkspace> NewWorkspaceAsync(string timeZone = Workspace.DefaultTimeZone)
+    {
+        await using var scope = Services.CreateAsyncScope();
+        var (workspace, key) = await scope.ServiceProvider.GetRequiredService<WorkspaceProvisioning>()
+            .CreateWorkspaceAsync($"Test {Guid.NewGuid():N}", timeZone, TestContext.Current.CancellationToken);
+        return new TestWorkspace(workspace.Id, key, ClientWithKey(key));
+    }
+
+    public HttpClient ClientWithKey(string key)
+    {
+        var client = CreateClient();
+        client.DefaultRequestHeaders.Add("X-Api-Key", key);
+        return client;
+    }
+
+    public HttpClient ClientWithBearer(string key)
+    {
+        var client = CreateClient();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        return client;
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        SqliteConnection.ClearAllPools();
+        TestFiles.DeleteDatabase(DatabasePath);
+        GC.SuppressFinalize(this);
+    }
+}
+
+public sealed record TestWorkspace(int Id, string ApiKey, HttpClient Client);

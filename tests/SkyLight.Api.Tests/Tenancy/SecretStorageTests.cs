@@ -1,0 +1,48 @@
+using System.Net;
+using SkyLight.Api.Workspaces;
+
+namespace SkyLight.Api.Tests.Tenancy;
+
+public sealed class SecretStorageTests(SkyLightApp app) : IClassFixture<SkyLightApp>
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task TheDatabaseHoldsOnlyTheHashOfAKeyNeverTheKey()
+    {
+        var workspace = await app.NewWorkspaceAsync();
+        Assert.Equal(HttpStatusCode.OK, (await workspace.Client.GetAsync("/api/v1/account", Ct)).StatusCode);
+
+        var stored = TestFiles.ReadDatabaseBytes(app.DatabasePath);
+
+        Assert.DoesNotContain(workspace.ApiKey, stored, StringComparison.Ordinal);
+        Assert.DoesNotContain(workspace.ApiKey["sk_live_".Length..], stored, StringComparison.Ordinal);
+        Assert.Contains(System.Text.Encoding.Latin1.GetString(ApiKey.HashOf(workspace.ApiKey)), stored, StringComparison.Ordinal);
+        Assert.Contains(workspace.ApiKey[..16], stored, StringComparison.Ordinal);   // the display prefix, by design
+    }
+
+    [Fact]
+    public async Task KeysNeverReachTheLogsWhetherAcceptedOrRejected()
+    {
+        var workspace = await app.NewWorkspaceAsync();
+        const string RejectedKey = "sk_live_RejectedKeyThatMustNotBeLoggedAnywhere00000";
+        await workspace.Client.GetAsync("/api/v1/account", Ct);
+        await app.ClientWithBearer(workspace.ApiKey).GetAsync("/api/v1/no-such-route", Ct);
+        await app.ClientWithKey(RejectedKey).GetAsync("/api/v1/account", Ct);
+
+        Assert.NotEmpty(app.Logs.Lines);
+        Assert.DoesNotContain(workspace.ApiKey["sk_live_".Length..], app.Logs.All, StringComparison.Ordinal);
+        Assert.DoesNotContain("RejectedKeyThatMustNotBeLogged", app.Logs.All, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void IssuedKeysHaveTheDocumentedShape()
+    {
+        var (key, secret) = ApiKey.Issue(SkyLightApp.Start);
+
+        Assert.Matches("^sk_live_[0-9A-Za-z]{40}$", secret);
+        Assert.Equal(secret[..16], key.Prefix);
+        Assert.Equal(32, key.Hash.Length);
+        Assert.NotEqual(secret, ApiKey.Issue(SkyLightApp.Start).Secret);
+    }
+}
