@@ -1,0 +1,63 @@
+using Microsoft.Extensions.Options;
+
+namespace Unipile.Emulator;
+
+/// <summary>Opens and completes authentication intents; the one place an account becomes connected.</summary>
+internal sealed class Logins(EmulatorState state, WebhookDispatcher webhooks, TimeProvider time, IOptions<EmulatorOptions> options)
+{
+    public DateTimeOffset Now => time.GetUtcNow();
+
+    public EmulatedAccount NewAccount(string provider) =>
+        new() { Id = Wire.NewId(), Provider = provider, CreatedAt = time.GetUtcNow(), SourceId = $"{Wire.NewId()}_MESSAGING" };
+
+    public AuthIntent OpenIntent(bool reconnect, string? qrCode = null, IEnumerable<string>? checkpoints = null, string? code = null) => new()
+    {
+        IsReconnect = reconnect,
+        ExpiresAt = time.GetUtcNow() + options.Value.IntentLifetime,
+        QrCode = qrCode,
+        Checkpoints = new Queue<string>(checkpoints ?? []),
+        Code = code,
+    };
+
+    /// <summary>
+    /// The login succeeded: CREATION_SUCCESS (or RECONNECTED), then OK. Telegram confirms its OK only after
+    /// <see cref="EmulatorOptions.TelegramConfirmDelay"/>, as the real one does. Call under <see cref="EmulatorState.Sync"/>.
+    /// </summary>
+    public void Connected(EmulatedAccount account)
+    {
+        var reconnect = account.Intent?.IsReconnect ?? false;
+        account.Intent = null;
+        webhooks.AccountStatus(account, reconnect ? "RECONNECTED" : "CREATION_SUCCESS");
+        if (account.Provider == Wire.Telegram && options.Value.TelegramConfirmDelay > TimeSpan.Zero)
+        {
+            account.Status = "CONNECTING";
+            _ = ConfirmLaterAsync(account);
+            return;
+        }
+        account.Status = "OK";
+        webhooks.AccountStatus(account, "OK");
+    }
+
+    public void SetStatus(EmulatedAccount account, string status, bool notify)
+    {
+        account.Status = status;
+        if (notify)
+        {
+            webhooks.AccountStatus(account, status);
+        }
+    }
+
+    public void Deleted(EmulatedAccount account) => webhooks.AccountStatus(account, "DELETED");
+
+    private async Task ConfirmLaterAsync(EmulatedAccount account)
+    {
+        await Task.Delay(options.Value.TelegramConfirmDelay, time);
+        lock (state.Sync)
+        {
+            if (state.Accounts.Contains(account) && account.Status == "CONNECTING" && account.Intent is null)
+            {
+                SetStatus(account, "OK", notify: true);
+            }
+        }
+    }
+}
