@@ -126,7 +126,7 @@ internal static class AccountsApi
 
         var account = existing ?? logins.NewAccount(Wire.Instagram);
         account.Name = username;
-        account.Im["id"] = account.Im.GetValueOrDefault("id") ?? Wire.Digits(11);
+        account.Im["id"] = account.Im.GetValueOrDefault("id") is { Length: > 0 } id ? id : Wire.Digits(11);
         account.Im["username"] = username;
         if (existing is null)
         {

@@ -97,13 +97,13 @@ internal static class ControlApi
             }
             if (account.Provider == Wire.WhatsApp)
             {
-                account.Im["phone_number"] = body.Text("phone_number") ?? account.Im.GetValueOrDefault("phone_number") ?? "9665" + Wire.Digits(8);
+                account.Im["phone_number"] = body.Text("phone_number") ?? NonEmpty(account.Im["phone_number"]) ?? "9665" + Wire.Digits(8);
                 account.Name = body.Text("name") ?? account.Im["phone_number"];
             }
             else
             {
-                account.Im["user_id"] = account.Im.GetValueOrDefault("user_id") ?? Wire.Digits(10);
-                account.Im["username"] = body.Text("username") ?? body.Text("phone_number") ?? account.Im.GetValueOrDefault("username") ?? $"tg_user_{Wire.Digits(6)}";
+                account.Im["user_id"] = NonEmpty(account.Im["user_id"]) ?? Wire.Digits(10);
+                account.Im["username"] = body.Text("username") ?? body.Text("phone_number") ?? NonEmpty(account.Im["username"]) ?? $"tg_user_{Wire.Digits(6)}";
                 account.Name = body.Text("name") ?? account.Im["username"];
             }
             logins.Connected(account);
@@ -228,6 +228,8 @@ internal static class ControlApi
         http.Request.ContentLength is 0 || (http.Request.ContentLength is null && !http.Request.Headers.ContainsKey("Transfer-Encoding"))
             ? []
             : await Wire.ReadObjectAsync(http.Request, ct);
+
+    private static string? NonEmpty(string value) => value.Length > 0 ? value : null;
 
     private static IResult Problem(int status, string message) => Results.Json(new { error = message }, statusCode: status);
 }

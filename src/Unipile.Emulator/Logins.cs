@@ -7,8 +7,22 @@ internal sealed class Logins(EmulatorState state, WebhookDispatcher webhooks, Ti
 {
     public DateTimeOffset Now => time.GetUtcNow();
 
-    public EmulatedAccount NewAccount(string provider) =>
-        new() { Id = Wire.NewId(), Provider = provider, CreatedAt = time.GetUtcNow(), SourceId = $"{Wire.NewId()}_MESSAGING" };
+    public EmulatedAccount NewAccount(string provider)
+    {
+        var account = new EmulatedAccount { Id = Wire.NewId(), Provider = provider, CreatedAt = time.GetUtcNow(), SourceId = $"{Wire.NewId()}_MESSAGING" };
+        // connection_params.im is always complete on the wire, even before anyone scanned (the SDK's schema requires it)
+        string[] fields = provider switch
+        {
+            Wire.WhatsApp => ["phone_number"],
+            Wire.Telegram => ["user_id", "username"],
+            _ => ["id", "username"],
+        };
+        foreach (var field in fields)
+        {
+            account.Im[field] = "";
+        }
+        return account;
+    }
 
     public AuthIntent OpenIntent(bool reconnect, string? qrCode = null, IEnumerable<string>? checkpoints = null, string? code = null) => new()
     {

@@ -13,7 +13,7 @@ internal static class WebhooksApi
         {
             lock (state.Sync)
             {
-                return Results.Json(new { @object = "WebhookList", items = state.Webhooks.Select(Render).ToList(), cursor = (string?)null });
+                return Results.Json(new { @object = "WebhookList", items = state.Webhooks.Select(w => Render(w, state)).ToList(), cursor = (string?)null });
             }
         });
         api.MapDelete("/webhooks/{id}", (HttpContext http, string id, EmulatorState state) =>
@@ -44,13 +44,18 @@ internal static class WebhooksApi
             return Wire.BadRequest(http, "errors/invalid_parameters", $"source must be one of {string.Join(", ", Sources)}.");
         }
 
+        var format = body.Text("format") ?? "json";
+        if (format is not ("json" or "form"))
+        {
+            return Wire.BadRequest(http, "errors/invalid_parameters", "format must be json or form.");
+        }
         var headers = (body["headers"] as JsonArray ?? [])
             .OfType<JsonObject>()
             .Select(h => KeyValuePair.Create(h.Text("key") ?? "", h.Text("value") ?? ""))
             .Where(h => h.Key.Length > 0)
             .ToList();
         var accountIds = (body["account_ids"] as JsonArray ?? []).Select(a => a?.GetValue<string>()).OfType<string>().ToList();
-        var webhook = new RegisteredWebhook(Wire.NewId(), url!, source, body.Text("name") ?? "", body.Text("format") ?? "json",
+        var webhook = new RegisteredWebhook(Wire.NewId(), url!, source, body.Text("name") ?? "", format,
             body["enabled"] is JsonValue enabled && enabled.TryGetValue<bool>(out var on) ? on : true, accountIds, headers);
         lock (state.Sync)
         {
@@ -59,12 +64,12 @@ internal static class WebhooksApi
         return Results.Json(new { @object = "WebhookCreated", webhook_id = webhook.Id }, statusCode: 201);
     }
 
-    private static object Render(RegisteredWebhook webhook) => new
+    private static object Render(RegisteredWebhook webhook, EmulatorState state) => new
     {
         @object = "Webhook",
         id = webhook.Id,
         type = "AUTO",
-        account_ids = webhook.AccountIds.Select(id => new { id }).ToList(),
+        account_ids = webhook.AccountIds.Select(id => new { id, type = state.Find(id)?.Provider ?? Wire.WhatsApp }).ToList(),
         enabled = webhook.Enabled,
         name = webhook.Name,
         request_url = webhook.RequestUrl,
