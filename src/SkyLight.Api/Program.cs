@@ -3,6 +3,7 @@ using SkyLight.Api.Errors;
 using SkyLight.Api.Hosting;
 using SkyLight.Api.RateLimiting;
 using SkyLight.Api.Tenancy;
+using SkyLight.Api.Unipile;
 using SkyLight.Api.Workspaces;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -20,6 +21,7 @@ builder.AddTenancy();          // API key → CurrentWorkspace
 builder.AddErrorEnvelope();    // every error is {"success": false, "message": ...}
 builder.AddRateLimiting();     // per API key, X-RateLimit-* headers
 builder.AddApiDocs();          // /openapi/v1.json and /docs
+builder.Services.AddUnipile(); // typed client for Unipile:BaseUrl with X-API-KEY
 builder.Services.AddValidation();
 builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower);
 builder.Services.AddSingleton(TimeProvider.System);

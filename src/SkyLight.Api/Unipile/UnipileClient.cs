@@ -1,0 +1,164 @@
+using System.Net;
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using Polly.CircuitBreaker;
+using Polly.Timeout;
+
+namespace SkyLight.Api.Unipile;
+
+/// <summary>
+/// Unipile's v1 API, the calls the Channels API needs. Any 2xx counts as an answer and its <c>object</c>
+/// discriminator decides what it was; the body is read as JSON whatever its content type says.
+/// </summary>
+internal sealed class UnipileClient(HttpClient http)
+{
+    public Task<ConnectOutcome> ConnectAsync(ConnectRequest request, CancellationToken ct) =>
+        SendForOutcomeAsync(HttpMethod.Post, "api/v1/accounts", request, ct);
+
+    /// <summary>Starts a new login for an existing account; Unipile keeps its id.</summary>
+    public Task<ConnectOutcome> ReconnectAsync(string accountId, ConnectRequest request, CancellationToken ct) =>
+        SendForOutcomeAsync(HttpMethod.Post, $"api/v1/accounts/{Uri.EscapeDataString(accountId)}", request, ct);
+
+    public Task<ConnectOutcome> SolveCheckpointAsync(string accountId, string provider, string code, CancellationToken ct) =>
+        SendForOutcomeAsync(HttpMethod.Post, "api/v1/accounts/checkpoint", new { provider, account_id = accountId, code }, ct);
+
+    public async Task ResendCheckpointAsync(string accountId, string provider, CancellationToken ct) =>
+        Expect(await SendAsync(HttpMethod.Post, "api/v1/accounts/checkpoint/resend", new { provider, account_id = accountId }, ct), "CheckpointResend");
+
+    public async Task<UnipileAccount> GetAccountAsync(string accountId, CancellationToken ct) =>
+        Read<UnipileAccount>(Expect(await SendAsync(HttpMethod.Get, $"api/v1/accounts/{Uri.EscapeDataString(accountId)}", null, ct), "Account"));
+
+    public async Task<AccountPage> ListAccountsAsync(string? cursor, int limit, CancellationToken ct)
+    {
+        var query = $"api/v1/accounts?limit={limit}" + (cursor is null ? "" : $"&cursor={Uri.EscapeDataString(cursor)}");
+        return Read<AccountPage>(Expect(await SendAsync(HttpMethod.Get, query, null, ct), "AccountList"));
+    }
+
+    public async IAsyncEnumerable<UnipileAccount> ListAllAccountsAsync([EnumeratorCancellation] CancellationToken ct)
+    {
+        string? cursor = null;
+        do
+        {
+            var page = await ListAccountsAsync(cursor, 250, ct);
+            foreach (var account in page.Items)
+            {
+                yield return account;
+            }
+            cursor = page.Cursor;
+        }
+        while (cursor is not null);
+    }
+
+    public async Task DeleteAccountAsync(string accountId, CancellationToken ct) =>
+        Expect(await SendAsync(HttpMethod.Delete, $"api/v1/accounts/{Uri.EscapeDataString(accountId)}", null, ct), "AccountDeleted");
+
+    public async Task<string> CreateWebhookAsync(WebhookRegistration webhook, CancellationToken ct) =>
+        Text(Expect(await SendAsync(HttpMethod.Post, "api/v1/webhooks", webhook, ct), "WebhookCreated"), "webhook_id");
+
+    public async Task<IReadOnlyList<UnipileWebhook>> ListWebhooksAsync(CancellationToken ct) =>
+        Read<WebhookPage>(Expect(await SendAsync(HttpMethod.Get, "api/v1/webhooks", null, ct), "WebhookList")).Items;
+
+    public async Task DeleteWebhookAsync(string webhookId, CancellationToken ct) =>
+        Expect(await SendAsync(HttpMethod.Delete, $"api/v1/webhooks/{Uri.EscapeDataString(webhookId)}", null, ct), "WebhookDeleted");
+
+    private async Task<ConnectOutcome> SendForOutcomeAsync(HttpMethod method, string path, object body, CancellationToken ct)
+    {
+        var answer = await SendAsync(method, path, body, ct);
+        return ObjectOf(answer) switch
+        {
+            "AccountCreated" => new ConnectOutcome(ConnectResult.Created, Text(answer, "account_id"), null),
+            "AccountReconnected" => new ConnectOutcome(ConnectResult.Reconnected, Text(answer, "account_id"), null),
+            "Checkpoint" when answer.TryGetProperty("checkpoint", out var checkpoint) && checkpoint.ValueKind == JsonValueKind.Object =>
+                new ConnectOutcome(ConnectResult.CheckpointRequired, Text(answer, "account_id"), Read<UnipileCheckpoint>(checkpoint)),
+            var other => throw Unexpected($"an account outcome, got object {other ?? "(none)"}"),
+        };
+    }
+
+    private async Task<JsonElement> SendAsync(HttpMethod method, string path, object? body, CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(method, path);
+        if (body is not null)
+        {
+            request.Content = JsonContent.Create(body, body.GetType(), options: UnipileJson.Options);
+        }
+
+        HttpResponseMessage response;
+        try
+        {
+            response = await http.SendAsync(request, ct);
+        }
+        catch (TimeoutRejectedException)
+        {
+            throw new UnipileException(null, UnipileException.Timeout, "Unipile did not answer in time", null);
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            throw new UnipileException(null, UnipileException.Timeout, "Unipile did not answer in time", null);
+        }
+        catch (BrokenCircuitException)
+        {
+            throw new UnipileException(null, UnipileException.CircuitOpen, "Unipile is failing; calls are paused for a moment", null);
+        }
+        catch (HttpRequestException e)
+        {
+            throw new UnipileException(null, UnipileException.Unreachable, "Unipile could not be reached", e.HttpRequestError.ToString());
+        }
+
+        using (response)
+        {
+            var json = TryParse(await response.Content.ReadAsByteArrayAsync(ct));
+            if (!response.IsSuccessStatusCode)
+            {
+                var error = json is { ValueKind: JsonValueKind.Object } envelope ? Read<ErrorEnvelope>(envelope) : null;
+                throw new UnipileException(response.StatusCode, error?.Type ?? $"http/{(int)response.StatusCode}",
+                    error?.Title ?? response.ReasonPhrase ?? "Error", error?.Detail);
+            }
+            return json is { ValueKind: JsonValueKind.Object } answer ? answer : throw Unexpected("a JSON object");
+        }
+    }
+
+    private static JsonElement? TryParse(byte[] body)
+    {
+        if (body.Length == 0)
+        {
+            return null;
+        }
+        try
+        {
+            using var document = JsonDocument.Parse(body);
+            return document.RootElement.Clone();
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    private static string? ObjectOf(JsonElement answer) =>
+        answer.TryGetProperty("object", out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+
+    private static JsonElement Expect(JsonElement answer, string expectedObject) =>
+        ObjectOf(answer) == expectedObject ? answer : throw Unexpected($"object {expectedObject}, got {ObjectOf(answer) ?? "(none)"}");
+
+    private static string Text(JsonElement answer, string property) =>
+        answer.TryGetProperty(property, out var value) && value.ValueKind == JsonValueKind.String && value.GetString() is { Length: > 0 } text
+            ? text
+            : throw Unexpected($"a non-empty {property}");
+
+    private static T Read<T>(JsonElement element)
+    {
+        try
+        {
+            return element.Deserialize<T>(UnipileJson.Options) ?? throw Unexpected(typeof(T).Name);
+        }
+        catch (JsonException e)
+        {
+            throw Unexpected($"{typeof(T).Name} ({e.Path})");
+        }
+    }
+
+    private static UnipileException Unexpected(string expected) =>
+        new(HttpStatusCode.OK, UnipileException.UnexpectedResponse, "Unipile's answer was not understood", $"expected {expected}");
+
+    private sealed record WebhookPage(IReadOnlyList<UnipileWebhook> Items);
+}

@@ -1,0 +1,24 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace SkyLight.Api.Unipile;
+
+internal sealed class UnipileOptions
+{
+    public const string Section = "Unipile";
+
+    /// <summary>The DSN root, e.g. <c>https://api8.unipile.com:13851</c>; the client appends <c>/api/v1/...</c>.</summary>
+    [Required, Url]
+    public string BaseUrl { get; set; } = "";
+
+    /// <summary>Sent as <c>X-API-KEY</c>. Never logged.</summary>
+    [Required]
+    public string ApiKey { get; set; } = "";
+
+    /// <summary>How long one attempt may take. Instagram logins run a real browser login at Unipile: allow for it.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.050", "00:05:00")]
+    public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The first back-off before a GET is retried (exponential with jitter after that).</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:01:00")]
+    public TimeSpan RetryDelay { get; set; } = TimeSpan.FromSeconds(1);
+}
