@@ -31,6 +31,12 @@ public sealed class ConventionTests(SkyLightApp app) : IClassFixture<SkyLightApp
     }
 
     [Fact]
+    public void TheServiceKnowsTheEmulatorOnlyThroughHttpAndConfiguration()
+    {
+        Assert.DoesNotContain(typeof(Program).Assembly.GetReferencedAssemblies(), reference => reference.Name == "Unipile.Emulator");
+    }
+
+    [Fact]
     public async Task HealthEndpointsAnswerWithoutAKey()
     {
         var client = app.CreateClient();
