@@ -1,9 +1,12 @@
+using SkyLight.Api.Campaigns;
+using SkyLight.Api.Channels;
 using SkyLight.Api.Data;
 using SkyLight.Api.Errors;
 using SkyLight.Api.Hosting;
 using SkyLight.Api.RateLimiting;
 using SkyLight.Api.Tenancy;
 using SkyLight.Api.Unipile;
+using SkyLight.Api.Webhooks;
 using SkyLight.Api.Workspaces;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -15,18 +18,23 @@ if (isManagementVerb)
         .AddFilter<Microsoft.Extensions.Logging.Console.ConsoleLoggerProvider>(null, LogLevel.Warning);
 }
 
-builder.UseDefaultAddress();   // http://127.0.0.1:5080 unless --urls says otherwise
-builder.AddDatabase();         // SQLite file skylight.db unless ConnectionStrings:Default says otherwise
-builder.AddTenancy();          // API key → CurrentWorkspace
-builder.AddErrorEnvelope();    // every error is {"success": false, "message": ...}
-builder.AddRateLimiting();     // per API key, X-RateLimit-* headers
-builder.AddApiDocs();          // /openapi/v1.json and /docs
-builder.Services.AddUnipile(); // typed client for Unipile:BaseUrl with X-API-KEY
+builder.UseDefaultAddress();        // http://127.0.0.1:5080 unless --urls says otherwise
+builder.AddDatabase();              // SQLite file skylight.db unless ConnectionStrings:Default says otherwise
+builder.AddTenancy();               // API key → CurrentWorkspace
+builder.AddErrorEnvelope();         // every error is {"success": false, "message": ...}
+builder.AddRateLimiting();          // per API key, X-RateLimit-* headers
+builder.AddApiDocs();               // /openapi/v1.json and /docs
+if (!isManagementVerb)
+{
+    builder.AddEmbeddedUnipileWhenUnconfigured();   // Development without Unipile:BaseUrl: the emulator, in-process
+}
+builder.Services.AddUnipile();      // typed client for Unipile:BaseUrl with X-API-KEY
+builder.AddChannels();              // connect attempts, status sync, remote deletions, expiry
+builder.AddUnipileWebhooks();       // receiver inbox, and our webhook registered with Unipile
 builder.Services.AddValidation();
 builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower);
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddScoped<WorkspaceProvisioning>();
-builder.Services.AddHostedService<DatabaseInitializer>();
 
 var app = builder.Build();
 if (isManagementVerb)
@@ -41,9 +49,12 @@ app.UseMiddleware<RateLimitMiddleware>();
 
 app.MapApiDocs();
 app.MapHealth();
+app.MapUnipileWebhooks();
 
 var api = app.MapGroup("/api/v1").RequireAuthorization();
 api.MapAccount();
+api.MapQrChannels();
+api.MapCampaigns();
 
 await app.RunAsync();
 return 0;

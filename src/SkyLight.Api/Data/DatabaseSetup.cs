@@ -11,6 +11,8 @@ internal static class DatabaseSetup
         builder.Services.AddDbContext<SkyLightDb, SqliteSkyLightDb>((services, options) => options.UseSkyLightSqlite(
             services.GetRequiredService<IConfiguration>().GetConnectionString("Default") ?? "Data Source=skylight.db"));
         builder.Services.AddHealthChecks().AddDbContextCheck<SkyLightDb>("database", tags: ["ready"]);
+        // first of all hosted services: every job after it may assume the schema exists
+        builder.Services.AddHostedService<Hosting.DatabaseInitializer>();
         return builder;
     }
 

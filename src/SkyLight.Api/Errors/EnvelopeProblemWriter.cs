@@ -38,7 +38,7 @@ internal sealed class EnvelopeProblemWriter(IOptions<JsonOptions> json) : IProbl
 
     private static string MessageFor(int status, string? detail, Exception? exception) => status switch
     {
-        >= 500 => ErrorMessages.Unexpected,   // never leak exception text
+        >= 500 => ErrorMessages.ForStatus(status),   // never exception text
         StatusCodes.Status422UnprocessableEntity when detail is null => ErrorMessages.InvalidData,
         StatusCodes.Status400BadRequest when exception?.InnerException is JsonException => ErrorMessages.InvalidJson,
         _ when exception is null && !string.IsNullOrEmpty(detail) => detail,

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http.Features;
+using SkyLight.Api.Unipile;
 
 namespace SkyLight.Api.Errors;
 
@@ -13,7 +14,14 @@ internal static class ErrorHandling
         builder.Services.AddExceptionHandler<UnhandledExceptionLogger>();
         builder.Services.Configure<ExceptionHandlerOptions>(options =>
         {
-            options.StatusCodeSelector = e => e is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError;
+            options.StatusCodeSelector = e => e switch
+            {
+                BadHttpRequestException bad => bad.StatusCode,
+                UnipileException { Type: UnipileException.Timeout } => StatusCodes.Status504GatewayTimeout,
+                UnipileException { Type: UnipileException.CircuitOpen } => StatusCodes.Status503ServiceUnavailable,
+                UnipileException => StatusCodes.Status502BadGateway,
+                _ => StatusCodes.Status500InternalServerError,
+            };
             options.SuppressDiagnosticsCallback = _ => true;   // UnhandledExceptionLogger already logged it, with the request id
         });
         // Malformed bodies and wrong content types become exceptions, so the envelope can say which it was.

@@ -21,6 +21,9 @@ internal static class ErrorMessages
         StatusCodes.Status415UnsupportedMediaType => "Unsupported content type. Send the body as application/json.",
         StatusCodes.Status422UnprocessableEntity => InvalidData,
         StatusCodes.Status429TooManyRequests => TooManyRequests,
+        StatusCodes.Status502BadGateway => "The messaging provider (Unipile) returned an error. Please try again.",
+        StatusCodes.Status503ServiceUnavailable => "The messaging provider (Unipile) is temporarily unavailable. Please try again shortly.",
+        StatusCodes.Status504GatewayTimeout => "The messaging provider (Unipile) did not respond in time. Please try again.",
         >= 500 and < 600 => Unexpected,
         _ => $"The request failed with status {status}.",
     };

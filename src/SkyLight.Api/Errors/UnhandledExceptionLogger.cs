@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Diagnostics;
+using SkyLight.Api.Unipile;
 
 namespace SkyLight.Api.Errors;
 
@@ -17,6 +18,11 @@ internal sealed class UnhandledExceptionLogger(ILogger<UnhandledExceptionLogger>
             {
                 log.LogDebug("Request {RequestId} rejected with {Status}: {Reason}", httpContext.TraceIdentifier, bad.StatusCode, bad.Message);
             }
+        }
+        else if (exception is UnipileException unipile)
+        {
+            // not our bug, and its message carries no secrets: Unipile's status, type and title
+            log.LogWarning("Request {RequestId} failed at Unipile: {Reason}", httpContext.TraceIdentifier, unipile.Message);
         }
         else
         {

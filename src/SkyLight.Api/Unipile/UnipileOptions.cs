@@ -7,12 +7,18 @@ internal sealed class UnipileOptions
     public const string Section = "Unipile";
 
     /// <summary>The DSN root, e.g. <c>https://api8.unipile.com:13851</c>; the client appends <c>/api/v1/...</c>.</summary>
-    [Required, Url]
+    [Required(ErrorMessage = "Unipile:BaseUrl is required: the Unipile DSN, e.g. https://api8.unipile.com:13851. " +
+        "Only in Development does an empty value start the built-in Unipile emulator.")]
+    [Url]
     public string BaseUrl { get; set; } = "";
 
     /// <summary>Sent as <c>X-API-KEY</c>. Never logged.</summary>
     [Required]
     public string ApiKey { get; set; } = "";
+
+    /// <summary>Unipile sends it back in the <c>Unipile-Auth</c> header of every webhook. Never logged.</summary>
+    [Required]
+    public string WebhookSecret { get; set; } = "";
 
     /// <summary>How long one attempt may take. Instagram logins run a real browser login at Unipile: allow for it.</summary>
     [Range(typeof(TimeSpan), "00:00:00.050", "00:05:00")]

@@ -75,6 +75,6 @@ internal sealed record WebhookRegistration(string RequestUrl, string Source, str
 
 internal sealed record WebhookHeader(string Key, string Value);
 
-internal sealed record UnipileWebhook(string Id, string? Name, string RequestUrl, bool Enabled);
+internal sealed record UnipileWebhook(string Id, string? Name, string RequestUrl, bool Enabled, IReadOnlyList<WebhookHeader>? Headers);
 
 internal sealed record ErrorEnvelope(string? Type, string? Title, string? Detail);

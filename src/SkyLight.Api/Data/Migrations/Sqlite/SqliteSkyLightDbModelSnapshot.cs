@@ -16,6 +16,251 @@ namespace SkyLight.Api.Data.Migrations.Sqlite
 #pragma warning disable 612, 618
             modelBuilder.HasAnnotation("ProductVersion", "10.0.15");
 
+            modelBuilder.Entity("SkyLight.Api.Campaigns.Campaign", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("id");
+
+                    b.Property<int>("ChannelId")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("channel_id");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("name");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("status");
+
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("updated_at");
+
+                    b.Property<int>("WorkspaceId")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("workspace_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_campaigns");
+
+                    b.HasIndex("ChannelId")
+                        .HasDatabaseName("ix_campaigns_channel_id");
+
+                    b.HasIndex("WorkspaceId", "Status")
+                        .HasDatabaseName("ix_campaigns_workspace_id_status");
+
+                    b.ToTable("campaigns", (string)null);
+                });
+
+            modelBuilder.Entity("SkyLight.Api.Channels.Channel", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("id");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("created_at");
+
+                    b.Property<bool>("IsConnected")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("is_connected");
+
+                    b.Property<long?>("LastSyncedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("last_synced_at");
+
+                    b.Property<string>("SyncStatus")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("sync_status");
+
+                    b.Property<string>("Type")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("type");
+
+                    b.Property<string>("UnipileAccountId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("unipile_account_id");
+
+                    b.Property<string>("Username")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("username");
+
+                    b.Property<int>("WorkspaceId")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("workspace_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_channels");
+
+                    b.HasIndex("UnipileAccountId")
+                        .HasDatabaseName("ix_channels_unipile_account_id");
+
+                    b.HasIndex("WorkspaceId", "Type")
+                        .IsUnique()
+                        .HasDatabaseName("ix_channels_workspace_id_type");
+
+                    b.ToTable("channels", (string)null);
+                });
+
+            modelBuilder.Entity("SkyLight.Api.Channels.ConnectAttempt", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("id");
+
+                    b.Property<int>("ChannelId")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("channel_id");
+
+                    b.Property<string>("ChannelType")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("channel_type");
+
+                    b.Property<long?>("EndedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("ended_at");
+
+                    b.Property<long>("ExpiresAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("expires_at");
+
+                    b.Property<bool>("IsReconnect")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("is_reconnect");
+
+                    b.Property<string>("QrCode")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("qr_code");
+
+                    b.Property<long>("StartedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("started_at");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("state");
+
+                    b.Property<string>("UnipileAccountId")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("unipile_account_id");
+
+                    b.Property<int>("WorkspaceId")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("workspace_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_connect_attempts");
+
+                    b.HasIndex("ChannelId")
+                        .HasDatabaseName("ix_connect_attempts_channel_id");
+
+                    b.HasIndex("UnipileAccountId")
+                        .HasDatabaseName("ix_connect_attempts_unipile_account_id");
+
+                    b.HasIndex("State", "ExpiresAt")
+                        .HasDatabaseName("ix_connect_attempts_state_expires_at");
+
+                    b.HasIndex("WorkspaceId", "ChannelType")
+                        .IsUnique()
+                        .HasDatabaseName("ix_connect_attempts_workspace_id_channel_type")
+                        .HasFilter("state = 'pending'");
+
+                    b.ToTable("connect_attempts", (string)null);
+                });
+
+            modelBuilder.Entity("SkyLight.Api.Channels.RemoteDeletion", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("id");
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("attempts");
+
+                    b.Property<string>("LastError")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("last_error");
+
+                    b.Property<long>("NextAttemptAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("next_attempt_at");
+
+                    b.Property<long>("RequestedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("requested_at");
+
+                    b.Property<string>("UnipileAccountId")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("unipile_account_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_remote_deletions");
+
+                    b.HasIndex("NextAttemptAt")
+                        .HasDatabaseName("ix_remote_deletions_next_attempt_at");
+
+                    b.ToTable("remote_deletions", (string)null);
+                });
+
+            modelBuilder.Entity("SkyLight.Api.Webhooks.WebhookInboxItem", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("id");
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("attempts");
+
+                    b.Property<string>("Body")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("body");
+
+                    b.Property<long>("NextAttemptAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("next_attempt_at");
+
+                    b.Property<long>("ReceivedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("received_at");
+
+                    b.HasKey("Id")
+                        .HasName("pk_webhook_inbox");
+
+                    b.HasIndex("NextAttemptAt")
+                        .HasDatabaseName("ix_webhook_inbox_next_attempt_at");
+
+                    b.ToTable("webhook_inbox", (string)null);
+                });
+
             modelBuilder.Entity("SkyLight.Api.Workspaces.ApiKey", b =>
                 {
                     b.Property<int>("Id")
@@ -94,6 +339,38 @@ namespace SkyLight.Api.Data.Migrations.Sqlite
                         .HasName("pk_workspaces");
 
                     b.ToTable("workspaces", (string)null);
+                });
+
+            modelBuilder.Entity("SkyLight.Api.Campaigns.Campaign", b =>
+                {
+                    b.HasOne("SkyLight.Api.Workspaces.Workspace", null)
+                        .WithMany()
+                        .HasForeignKey("WorkspaceId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_campaigns_workspaces_workspace_id");
+                });
+
+            modelBuilder.Entity("SkyLight.Api.Channels.Channel", b =>
+                {
+                    b.HasOne("SkyLight.Api.Workspaces.Workspace", null)
+                        .WithMany()
+                        .HasForeignKey("WorkspaceId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_channels_workspaces_workspace_id");
+                });
+
+            modelBuilder.Entity("SkyLight.Api.Channels.ConnectAttempt", b =>
+                {
+                    b.HasOne("SkyLight.Api.Channels.Channel", "Channel")
+                        .WithMany()
+                        .HasForeignKey("ChannelId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_connect_attempts_channels_channel_id");
+
+                    b.Navigation("Channel");
                 });
 
             modelBuilder.Entity("SkyLight.Api.Workspaces.ApiKey", b =>

@@ -1,0 +1,145 @@
+using System.ComponentModel.DataAnnotations;
+using System.Globalization;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.EntityFrameworkCore;
+using SkyLight.Api.Data;
+using SkyLight.Api.Errors;
+using SkyLight.Api.Tenancy;
+
+namespace SkyLight.Api.Campaigns;
+
+/// <summary>
+/// Outreach campaigns, lifecycle only: draft → running ⇄ paused, cancelled from any state that is not final.
+/// Sending messages is outside this service.
+/// </summary>
+internal static class CampaignsApi
+{
+    private static readonly Dictionary<string, (string[] From, string To)> Transitions = new()
+    {
+        ["start"] = ([CampaignStatuses.Draft, CampaignStatuses.Paused], CampaignStatuses.Running),
+        ["pause"] = ([CampaignStatuses.Running], CampaignStatuses.Paused),
+        ["resume"] = ([CampaignStatuses.Paused], CampaignStatuses.Running),
+        ["cancel"] = ([CampaignStatuses.Draft, CampaignStatuses.Running, CampaignStatuses.Paused], CampaignStatuses.Cancelled),
+    };
+
+    public static RouteGroupBuilder MapCampaigns(this RouteGroupBuilder api)
+    {
+        var campaigns = api.MapGroup("/campaigns").WithTags("Campaigns");
+        campaigns.MapPost("/", Create).WithName("CreateCampaign").WithSummary("Creates a draft campaign on one of the workspace's channels.");
+        campaigns.MapGet("/", List).WithName("ListCampaigns").WithSummary("Lists campaigns, newest first, with paging.");
+        campaigns.MapGet("/{id:int}", Get).WithName("GetCampaign");
+        foreach (var (action, transition) in Transitions)
+        {
+            campaigns.MapPost($"/{{id:int}}/{action}", (int id, SkyLightDb db, TimeProvider time, CancellationToken ct) => Move(id, action, transition.From, transition.To, db, time, ct))
+                .WithName($"{CultureInfo.InvariantCulture.TextInfo.ToTitleCase(action)}Campaign")
+                .WithSummary($"{string.Join(" or ", transition.From)} → {transition.To}.");
+        }
+        return campaigns;
+    }
+
+    private static async Task<Results<Created<Envelope<CampaignResponse>>, ValidationProblem>> Create(
+        CreateCampaignRequest request, SkyLightDb db, CurrentWorkspace workspace, TimeProvider time, CancellationToken ct)
+    {
+        if (!await db.Channels.AnyAsync(c => c.Id == request.ChannelId, ct))
+        {
+            return ApiErrors.Invalid("channel_id", "The selected channel does not exist in this workspace.");
+        }
+        var now = time.GetUtcNow();
+        var campaign = db.Campaigns.Add(new Campaign
+        {
+            WorkspaceId = workspace.Id, Name = request.Name.Trim(), ChannelId = request.ChannelId!.Value, CreatedAt = now, UpdatedAt = now,
+        }).Entity;
+        await db.SaveChangesAsync(ct);
+        return TypedResults.Created($"/api/v1/campaigns/{campaign.Id}", Envelope.Of(CampaignResponse.From(campaign), "Campaign created as a draft."));
+    }
+
+    private static async Task<Results<Ok<CampaignPage>, ValidationProblem>> List(
+        [FromQuery] string? status, [FromQuery] int? page, [FromQuery(Name = "per_page")] int? perPage, SkyLightDb db, CancellationToken ct)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (status is not null && !CampaignStatuses.All.Contains(status))
+        {
+            errors["status"] = [$"The status must be one of: {string.Join(", ", CampaignStatuses.All)}."];
+        }
+        if (page is < 1)
+        {
+            errors["page"] = ["The page must be at least 1."];
+        }
+        if (perPage is < 1 or > 100)
+        {
+            errors["per_page"] = ["The per_page must be between 1 and 100."];
+        }
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors);
+        }
+
+        var (current, size) = (page ?? 1, perPage ?? 15);
+        var query = db.Campaigns.AsNoTracking().Where(c => status == null || c.Status == status);
+        var total = await query.CountAsync(ct);
+        var items = await query.OrderByDescending(c => c.Id).Skip((current - 1) * size).Take(size).ToListAsync(ct);
+        var meta = new PageMeta(current, Math.Max(1, (int)Math.Ceiling(total / (double)size)), size, total);
+        return TypedResults.Ok(new CampaignPage([.. items.Select(CampaignResponse.From)], meta));
+    }
+
+    private static async Task<Results<Ok<Envelope<CampaignResponse>>, ProblemHttpResult>> Get(int id, SkyLightDb db, CancellationToken ct) =>
+        await db.Campaigns.AsNoTracking().SingleOrDefaultAsync(c => c.Id == id, ct) is { } campaign
+            ? TypedResults.Ok(Envelope.Of(CampaignResponse.From(campaign)))
+            : ApiErrors.NotFound("Campaign not found.");
+
+    private static async Task<Results<Ok<Envelope<CampaignResponse>>, ProblemHttpResult>> Move(
+        int id, string action, string[] from, string to, SkyLightDb db, TimeProvider time, CancellationToken ct)
+    {
+        var campaign = await db.Campaigns.SingleOrDefaultAsync(c => c.Id == id, ct);
+        if (campaign is null)
+        {
+            return ApiErrors.NotFound("Campaign not found.");
+        }
+        if (!from.Contains(campaign.Status))
+        {
+            return ApiErrors.Unprocessable($"A {campaign.Status} campaign cannot {action}; only a {string.Join(" or ", from)} one can.");
+        }
+        if (to == CampaignStatuses.Running && !await db.Channels.AnyAsync(c => c.Id == campaign.ChannelId && c.IsConnected, ct))
+        {
+            return ApiErrors.Unprocessable("The campaign's channel is not connected. Connect it before starting the campaign.");
+        }
+
+        // conditional on the status we read, so two concurrent transitions cannot both win
+        var now = time.GetUtcNow();
+        var moved = await db.Campaigns.Where(c => c.Id == id && c.Status == campaign.Status)
+            .ExecuteUpdateAsync(s => s.SetProperty(c => c.Status, to).SetProperty(c => c.UpdatedAt, now), ct);
+        if (moved == 0)
+        {
+            return ApiErrors.Conflict("The campaign changed while this request ran. Fetch it and try again.");
+        }
+        await db.Entry(campaign).ReloadAsync(ct);
+        return TypedResults.Ok(Envelope.Of(CampaignResponse.From(campaign), $"Campaign {to}."));
+    }
+}
+
+public sealed record CreateCampaignRequest
+{
+    [Required, StringLength(200, MinimumLength = 1)]
+    public string Name { get; init; } = "";
+
+    [Required, Range(1, int.MaxValue)]
+    public int? ChannelId { get; init; }
+}
+
+internal sealed record CampaignResponse(int Id, string Name, int ChannelId, string Status, string CreatedAt, string UpdatedAt)
+{
+    public static CampaignResponse From(Campaign campaign) =>
+        new(campaign.Id, campaign.Name, campaign.ChannelId, campaign.Status, Utc(campaign.CreatedAt), Utc(campaign.UpdatedAt));
+
+    private static string Utc(DateTimeOffset instant) => instant.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+}
+
+/// <summary>SkyLight's paginated list: the envelope plus <c>meta</c>.</summary>
+internal sealed record CampaignPage(IReadOnlyList<CampaignResponse> Data, PageMeta Meta)
+{
+    [System.Text.Json.Serialization.JsonPropertyOrder(-1)]
+    public bool Success { get; } = true;
+}
+
+internal sealed record PageMeta(int CurrentPage, int LastPage, int PerPage, int Total);

@@ -1,0 +1,20 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace SkyLight.Api.Channels;
+
+internal sealed class ChannelsOptions
+{
+    public const string Section = "Channels";
+
+    /// <summary>How long a connect attempt waits for its scan or code: Unipile's intent lifetime.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan AttemptLifetime { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>While an attempt is pending, status asks Unipile for the account at most this often.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:01:00")]
+    public TimeSpan StatusPollInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>How often background work (expiry, remote deletions, webhook inbox) looks for due items.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "00:10:00")]
+    public TimeSpan JobInterval { get; set; } = TimeSpan.FromSeconds(5);
+}

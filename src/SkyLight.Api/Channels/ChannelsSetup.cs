@@ -1,0 +1,26 @@
+using SkyLight.Api.Hosting;
+
+namespace SkyLight.Api.Channels;
+
+internal static class ChannelsSetup
+{
+    public static WebApplicationBuilder AddChannels(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<ChannelsOptions>().BindConfiguration(ChannelsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddScoped<ChannelSync>();
+        builder.Services.AddScoped<QrConnector>();
+        builder.Services.AddScoped<RemoteDeletions>();
+        builder.Services.AddSingleton<StatusPoller>();
+        builder.Services.AddBackgroundLoop<RemoteDeletionProcessor>();
+        builder.Services.AddBackgroundLoop<AttemptExpiry>();
+        return builder;
+    }
+
+    /// <summary>One instance: the hosted loop, and the same object for whoever wakes it or runs it once.</summary>
+    public static IServiceCollection AddBackgroundLoop<TLoop>(this IServiceCollection services) where TLoop : BackgroundLoop
+    {
+        services.AddSingleton<TLoop>();
+        services.AddHostedService(provider => provider.GetRequiredService<TLoop>());
+        return services;
+    }
+}

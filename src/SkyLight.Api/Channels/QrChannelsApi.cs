@@ -1,0 +1,139 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.EntityFrameworkCore;
+using SkyLight.Api.Campaigns;
+using SkyLight.Api.Data;
+using SkyLight.Api.Errors;
+using SkyLight.Api.Tenancy;
+
+namespace SkyLight.Api.Channels;
+
+/// <summary>WhatsApp and Telegram: connect by QR, poll status, refresh, disconnect.</summary>
+internal static class QrChannelsApi
+{
+    private static readonly Dictionary<string, string> ConnectMessages = new()
+    {
+        [ChannelTypes.WhatsApp] = "QR code generated. Scan with WhatsApp on your phone: Settings → Linked devices → Link a device.",
+        [ChannelTypes.Telegram] = "QR code generated. Open Telegram → Settings → Devices → Link Desktop Device, then scan.",
+    };
+
+    public static RouteGroupBuilder MapQrChannels(this RouteGroupBuilder api)
+    {
+        var channels = api.MapGroup("/channels").WithTags("Channels");
+        foreach (var type in ConnectMessages.Keys)
+        {
+            var name = ChannelNames.Display(type);
+            channels.MapPost($"/{type}/connect", (QrConnector connector, CurrentWorkspace workspace, CancellationToken ct) => Connect(type, connector, workspace, ct))
+                .WithName($"Connect{name}").WithSummary($"Starts a {name} login: a QR code to scan and an account_id to poll with.");
+            channels.MapGet($"/{type}/status", ([FromQuery(Name = "account_id")] string? accountId, SkyLightDb db, CurrentWorkspace workspace,
+                    StatusPoller poller, RemoteDeletions deletions, TimeProvider time, CancellationToken ct) =>
+                    Status(type, accountId, db, workspace, poller, deletions, time, ct))
+                .WithName($"Get{name}Status").WithSummary($"The {name} channel, with completed/in_progress while a login is pending.");
+            channels.MapPost($"/{type}/refresh", (SkyLightDb db, ChannelSync sync, CurrentWorkspace workspace, CancellationToken ct) =>
+                    Refresh(type, db, sync, workspace, ct))
+                .WithName($"Refresh{name}").WithSummary($"Pulls the {name} account's status from Unipile.");
+            channels.MapPost($"/{type}/disconnect", (SkyLightDb db, RemoteDeletions deletions, TimeProvider time, CancellationToken ct) =>
+                    Disconnect(type, db, deletions, time, ct))
+                .WithName($"Disconnect{name}").WithSummary($"Removes the {name} account from Unipile and deletes the channel.");
+        }
+        return channels;
+    }
+
+    private static async Task<Results<Ok<Envelope<QrConnectResponse>>, ProblemHttpResult>> Connect(
+        string type, QrConnector connector, CurrentWorkspace workspace, CancellationToken ct)
+    {
+        if (await connector.ConnectAsync(type, ct) is not { QrCode: { } qrCode } attempt)
+        {
+            return ApiErrors.Conflict($"{ChannelNames.Display(type)} is already connected. Disconnect it first.");
+        }
+        var answer = new QrConnectResponse(attempt.UnipileAccountId, qrCode, Workspaces.WorkspaceTime.Format(attempt.ExpiresAt, workspace.TimeZone));
+        return TypedResults.Ok(Envelope.Of(answer, ConnectMessages[type]));
+    }
+
+    private static async Task<Results<Ok<Envelope<ChannelStatusResponse>>, ProblemHttpResult>> Status(
+        string type, string? accountId, SkyLightDb db, CurrentWorkspace workspace, StatusPoller poller, RemoteDeletions deletions,
+        TimeProvider time, CancellationToken ct)
+    {
+        var attempt = await db.ConnectAttempts.AsNoTracking()
+            .Where(a => a.ChannelType == type && (accountId == null ? a.State == AttemptStates.Pending : a.UnipileAccountId == accountId))
+            .OrderByDescending(a => a.Id).FirstOrDefaultAsync(ct);
+        var channel = await db.Channels.AsNoTracking().SingleOrDefaultAsync(c => c.Type == type, ct);
+        if (channel is null || (accountId is not null && attempt is null && channel.UnipileAccountId != accountId))
+        {
+            return ApiErrors.NotFound($"No {ChannelNames.Display(type)} channel or connection attempt was found.");
+        }
+
+        if (attempt is { IsPending: true })
+        {
+            if (time.GetUtcNow() >= attempt.ExpiresAt)
+            {
+                var expiring = await db.ConnectAttempts.Include(a => a.Channel).SingleAsync(a => a.Id == attempt.Id, ct);
+                AttemptExpiry.Expire(expiring, expiring.Channel, deletions, time.GetUtcNow());
+                await db.SaveChangesAsync(ct);
+                deletions.Wake();
+            }
+            else
+            {
+                await poller.PollIfDueAsync(attempt.UnipileAccountId);
+            }
+            attempt = await db.ConnectAttempts.AsNoTracking().SingleAsync(a => a.Id == attempt.Id, ct);
+            channel = await db.Channels.AsNoTracking().SingleAsync(c => c.Id == channel.Id, ct);
+            if (!attempt.IsPending)
+            {
+                poller.Forget(attempt.UnipileAccountId);
+            }
+        }
+
+        var completed = channel.IsConnected && (accountId is null || channel.UnipileAccountId == accountId);
+        var inProgress = attempt is { IsPending: true };
+        return TypedResults.Ok(Envelope.Of(ChannelStatusResponse.From(channel, workspace.TimeZone, completed, inProgress)));
+    }
+
+    private static async Task<Results<Ok<Envelope<ChannelResponse>>, ProblemHttpResult>> Refresh(
+        string type, SkyLightDb db, ChannelSync sync, CurrentWorkspace workspace, CancellationToken ct)
+    {
+        var channel = await db.Channels.AsNoTracking().SingleOrDefaultAsync(c => c.Type == type, ct);
+        if (channel is null)
+        {
+            return ApiErrors.NotFound($"No {ChannelNames.Display(type)} channel is connected.");
+        }
+        var accountId = await db.ConnectAttempts.Where(a => a.ChannelType == type && a.State == AttemptStates.Pending)
+            .Select(a => a.UnipileAccountId).SingleOrDefaultAsync(ct) ?? channel.UnipileAccountId;
+        if (accountId is not null)
+        {
+            await sync.SyncAccountAsync(accountId, null, failOnUnipileError: true, ct);
+            channel = await db.Channels.AsNoTracking().SingleAsync(c => c.Id == channel.Id, ct);
+        }
+        return TypedResults.Ok(Envelope.Of(ChannelResponse.From(channel, workspace.TimeZone), "Channel status refreshed from Unipile."));
+    }
+
+    /// <summary>
+    /// Forgets the channel now and queues its Unipile accounts for deletion in the same transaction; the
+    /// deletion itself is retried in the background until Unipile confirms.
+    /// </summary>
+    private static async Task<Results<NoContent, ProblemHttpResult>> Disconnect(
+        string type, SkyLightDb db, RemoteDeletions deletions, TimeProvider time, CancellationToken ct)
+    {
+        var channel = await db.Channels.SingleOrDefaultAsync(c => c.Type == type, ct);
+        if (channel is null)
+        {
+            return ApiErrors.NotFound($"No {ChannelNames.Display(type)} channel is connected.");
+        }
+        if (await db.Campaigns.AnyAsync(c => c.ChannelId == channel.Id && CampaignStatuses.HoldingChannel.Contains(c.Status), ct))
+        {
+            return ApiErrors.Unprocessable("An outreach campaign is running or paused on this channel. Cancel it first.");
+        }
+
+        var now = time.GetUtcNow();
+        var accounts = await db.ConnectAttempts.Where(a => a.ChannelId == channel.Id && a.State == AttemptStates.Pending)
+            .Select(a => a.UnipileAccountId).ToListAsync(ct);
+        foreach (var account in accounts.Append(channel.UnipileAccountId).OfType<string>().Distinct())
+        {
+            deletions.Enqueue(account, now);
+        }
+        db.Channels.Remove(channel);   // its attempts go with it (cascade)
+        await db.SaveChangesAsync(ct);
+        deletions.Wake();
+        return TypedResults.NoContent();
+    }
+}

@@ -1,0 +1,59 @@
+using System.Net;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using SkyLight.Api.Data;
+using SkyLight.Api.Hosting;
+using SkyLight.Api.Unipile;
+
+namespace SkyLight.Api.Channels;
+
+/// <summary>Queues Unipile accounts for deletion inside the caller's unit of work.</summary>
+internal sealed class RemoteDeletions(SkyLightDb db, RemoteDeletionProcessor processor)
+{
+    /// <summary>Added to the caller's DbContext: it is saved (or not) together with what made the account unneeded.</summary>
+    public void Enqueue(string unipileAccountId, DateTimeOffset now) =>
+        db.RemoteDeletions.Add(new RemoteDeletion { UnipileAccountId = unipileAccountId, RequestedAt = now, NextAttemptAt = now });
+
+    /// <summary>Call after saving: the processor deletes at once instead of at its next tick.</summary>
+    public void Wake() => processor.Wake();
+}
+
+/// <summary>Deletes queued Unipile accounts until Unipile confirms; 404 means someone already did.</summary>
+internal sealed class RemoteDeletionProcessor(IServiceScopeFactory scopes, TimeProvider time, IOptions<ChannelsOptions> options,
+    ILogger<RemoteDeletionProcessor> log) : BackgroundLoop(time, options, log)
+{
+    private const int Batch = 20;
+    private static readonly TimeSpan MaxBackoff = TimeSpan.FromMinutes(10);
+
+    public override async Task<int> RunOnceAsync(CancellationToken ct)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<SkyLightDb>();
+        var unipile = scope.ServiceProvider.GetRequiredService<UnipileClient>();
+        var now = Time.GetUtcNow();
+        var due = await db.RemoteDeletions.Where(d => d.NextAttemptAt <= now).OrderBy(d => d.Id).Take(Batch).ToListAsync(ct);
+        foreach (var deletion in due)
+        {
+            try
+            {
+                await unipile.DeleteAccountAsync(deletion.UnipileAccountId, ct);
+                db.RemoteDeletions.Remove(deletion);
+            }
+            catch (UnipileException e) when (e.StatusCode == HttpStatusCode.NotFound)
+            {
+                db.RemoteDeletions.Remove(deletion);
+            }
+            catch (UnipileException e)
+            {
+                deletion.Attempts++;
+                deletion.LastError = e.Type;
+                var backoff = TimeSpan.FromSeconds(5 * Math.Pow(2, Math.Min(deletion.Attempts - 1, 10)));
+                deletion.NextAttemptAt = Time.GetUtcNow() + (backoff < MaxBackoff ? backoff : MaxBackoff);
+                log.LogWarning("Deleting Unipile account {AccountId} failed ({Type}); retry {Attempt} at {NextAttemptAt}",
+                    deletion.UnipileAccountId, e.Type, deletion.Attempts, deletion.NextAttemptAt);
+            }
+            await db.SaveChangesAsync(ct);
+        }
+        return due.Count;
+    }
+}

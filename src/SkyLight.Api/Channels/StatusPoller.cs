@@ -1,0 +1,56 @@
+using Microsoft.Extensions.Options;
+
+namespace SkyLight.Api.Channels;
+
+/// <summary>
+/// Lets status ask Unipile about a pending attempt's account, so a lost webhook never leaves a user polling
+/// forever, while many pollers cost Unipile at most one request per account per interval, one at a time.
+/// </summary>
+internal sealed class StatusPoller(IServiceScopeFactory scopes, TimeProvider time, IOptions<ChannelsOptions> options, ILogger<StatusPoller> log)
+{
+    private readonly Dictionary<string, Poll> _polls = [];
+    private readonly Lock _sync = new();
+
+    /// <summary>Joins the poll in flight, or starts one if the last started long enough ago.</summary>
+    public Task PollIfDueAsync(string accountId)
+    {
+        var now = time.GetUtcNow();
+        lock (_sync)
+        {
+            if (_polls.TryGetValue(accountId, out var current) &&
+                (!current.Task.IsCompleted || now - current.StartedAt < options.Value.StatusPollInterval))
+            {
+                return current.Task;
+            }
+            var poll = PollAsync(accountId);
+            _polls[accountId] = new Poll(now, poll);
+            return poll;
+        }
+    }
+
+    /// <summary>Forgets an account's poll history once its attempt has ended.</summary>
+    public void Forget(string accountId)
+    {
+        lock (_sync)
+        {
+            _polls.Remove(accountId);
+        }
+    }
+
+    private async Task PollAsync(string accountId)
+    {
+        await Task.Yield();   // never run the poll inside the lock
+        try
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            await scope.ServiceProvider.GetRequiredService<ChannelSync>().SyncAccountAsync(accountId, null, failOnUnipileError: false, CancellationToken.None);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // the caller answers from the database either way; the next poll tries again
+            log.LogWarning(e, "Polling Unipile account {AccountId} failed", accountId);
+        }
+    }
+
+    private sealed record Poll(DateTimeOffset StartedAt, Task Task);
+}

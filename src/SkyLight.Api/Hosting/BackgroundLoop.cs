@@ -1,0 +1,50 @@
+using Microsoft.Extensions.Options;
+using SkyLight.Api.Channels;
+
+namespace SkyLight.Api.Hosting;
+
+/// <summary>
+/// A job that runs every <see cref="ChannelsOptions.JobInterval"/>, or at once when woken (a webhook arrived,
+/// a deletion was queued). All its work is in <see cref="RunOnceAsync"/>, which tests call directly. A failed
+/// run is logged and the loop carries on.
+/// </summary>
+internal abstract class BackgroundLoop(TimeProvider time, IOptions<ChannelsOptions> options, ILogger log) : BackgroundService
+{
+    private readonly SemaphoreSlim _wake = new(0, 1);
+
+    protected TimeProvider Time { get; } = time;
+
+    public void Wake()
+    {
+        try
+        {
+            _wake.Release();
+        }
+        catch (SemaphoreFullException)
+        {
+            // already woken; the next run sees this work too
+        }
+    }
+
+    /// <summary>Does the due work; returns how many items it handled.</summary>
+    public abstract Task<int> RunOnceAsync(CancellationToken ct);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await RunOnceAsync(stoppingToken);
+            }
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+            {
+                log.LogError(e, "{Job} run failed", GetType().Name);
+            }
+
+            using var sleep = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+            await Task.WhenAny(Task.Delay(options.Value.JobInterval, Time, sleep.Token), _wake.WaitAsync(sleep.Token));
+            await sleep.CancelAsync();
+        }
+    }
+}

@@ -1,0 +1,41 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+using SkyLight.Api.Data;
+using SkyLight.Api.Unipile;
+
+namespace SkyLight.Api.Webhooks;
+
+/// <summary>
+/// Where Unipile posts account_status webhooks. Checks the registered secret, stores the raw body (Unipile
+/// sends no JSON content type for API-made webhooks), answers exactly 200 and processes it afterwards.
+/// </summary>
+internal static class UnipileWebhookApi
+{
+    public const string Path = "/webhooks/unipile";
+    public const string SecretHeader = "Unipile-Auth";
+
+    public static void MapUnipileWebhooks(this IEndpointRouteBuilder app) =>
+        app.MapPost(Path, Receive).WithName("ReceiveUnipileWebhook").ExcludeFromDescription();
+
+    private static async Task<Results<Ok, ProblemHttpResult>> Receive(
+        HttpRequest request, SkyLightDb db, WebhookInboxProcessor processor, TimeProvider time, IOptions<UnipileOptions> options, CancellationToken ct)
+    {
+        if (!SecretMatches(request.Headers[SecretHeader], options.Value.WebhookSecret))
+        {
+            return TypedResults.Problem(detail: "Missing or invalid webhook secret.", statusCode: StatusCodes.Status401Unauthorized);
+        }
+
+        using var reader = new StreamReader(request.Body, Encoding.UTF8);
+        var now = time.GetUtcNow();
+        db.WebhookInbox.Add(new WebhookInboxItem { Body = await reader.ReadToEndAsync(ct), ReceivedAt = now, NextAttemptAt = now });
+        await db.SaveChangesAsync(ct);
+        processor.Wake();
+        return TypedResults.Ok();   // exactly 200: Unipile retries anything else
+    }
+
+    private static bool SecretMatches(string? presented, string expected) =>
+        presented is not null && expected.Length > 0 &&
+        CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(presented)), SHA256.HashData(Encoding.UTF8.GetBytes(expected)));
+}

@@ -1,0 +1,11 @@
+namespace SkyLight.Api.Webhooks;
+
+/// <summary>A Unipile webhook as received: stored before we answer 200, processed afterwards.</summary>
+internal sealed class WebhookInboxItem
+{
+    public long Id { get; set; }
+    public required string Body { get; init; }
+    public required DateTimeOffset ReceivedAt { get; init; }
+    public int Attempts { get; set; }
+    public DateTimeOffset NextAttemptAt { get; set; }
+}

@@ -1,0 +1,75 @@
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using SkyLight.Api.Channels;
+using SkyLight.Api.Data;
+using SkyLight.Api.Hosting;
+
+namespace SkyLight.Api.Webhooks;
+
+/// <summary>
+/// Applies stored webhooks through <see cref="ChannelSync"/>. Woken by every webhook; a failure is retried
+/// with back-off, and an item that cannot be understood is dropped with a warning.
+/// </summary>
+internal sealed class WebhookInboxProcessor(IServiceScopeFactory scopes, TimeProvider time, IOptions<ChannelsOptions> options,
+    ILogger<WebhookInboxProcessor> log) : BackgroundLoop(time, options, log)
+{
+    private const int Batch = 50;
+    private const int MaxAttempts = 10;
+
+    public override async Task<int> RunOnceAsync(CancellationToken ct)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<SkyLightDb>();
+        var sync = scope.ServiceProvider.GetRequiredService<ChannelSync>();
+        var now = Time.GetUtcNow();
+        var due = await db.WebhookInbox.Where(i => i.NextAttemptAt <= now).OrderBy(i => i.Id).Take(Batch).ToListAsync(ct);
+        foreach (var item in due)
+        {
+            if (Parse(item.Body) is not { } status)
+            {
+                log.LogWarning("Webhook {ItemId} is not an account_status payload; dropped", item.Id);
+                db.WebhookInbox.Remove(item);
+            }
+            else
+            {
+                try
+                {
+                    await sync.SyncAccountAsync(status.AccountId, status.Message, failOnUnipileError: false, ct);
+                    db.WebhookInbox.Remove(item);
+                }
+                catch (Exception e) when (e is not OperationCanceledException && ++item.Attempts < MaxAttempts)
+                {
+                    item.NextAttemptAt = Time.GetUtcNow() + TimeSpan.FromSeconds(Math.Pow(2, item.Attempts));
+                    log.LogWarning(e, "Webhook {ItemId} for {AccountId} failed; retry {Attempt}", item.Id, status.AccountId, item.Attempts);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    log.LogError(e, "Webhook {ItemId} for {AccountId} failed {Attempts} times; dropped", item.Id, status.AccountId, item.Attempts);
+                    db.WebhookInbox.Remove(item);
+                }
+            }
+            await db.SaveChangesAsync(ct);
+        }
+        return due.Count;
+    }
+
+    /// <summary><c>{"AccountStatus": {"account_id", "account_type", "message"}}</c>; anything else is null.</summary>
+    private static (string AccountId, string Message)? Parse(string body)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(body);
+            return document.RootElement.ValueKind == JsonValueKind.Object &&
+                document.RootElement.TryGetProperty("AccountStatus", out var status) && status.ValueKind == JsonValueKind.Object &&
+                status.TryGetProperty("account_id", out var id) && id.ValueKind == JsonValueKind.String && id.GetString() is { Length: > 0 } accountId &&
+                status.TryGetProperty("message", out var message) && message.ValueKind == JsonValueKind.String
+                ? (accountId, message.GetString()!)
+                : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+}
