@@ -11,15 +11,27 @@ using SkyLight.Api.Workspaces;
 namespace SkyLight.Api.Tests;
 
 /// <summary>
-/// The service in-process on its own SQLite file, with a fake clock and every log line captured.
-/// One per test class; each test makes its own workspace, so tests never see each other's data.
+/// The service in-process on real Kestrel, on its own SQLite file, with its embedded Unipile emulator on a
+/// port of its own (so webhooks travel over real HTTP), a fake clock, and every log line captured. One per
+/// test class; each test makes its own workspace, so tests never see each other's data.
 /// </summary>
 public class SkyLightApp : WebApplicationFactory<Program>
 {
     public static readonly DateTimeOffset Start = new(2026, 3, 11, 7, 0, 0, TimeSpan.Zero);
 
+    private readonly int _port = ServiceProcess.FreePort();
+    private readonly int _emulatorPort = ServiceProcess.FreePort();
+
+    public SkyLightApp() => UseKestrel();
+
+    /// <summary>The embedded emulator: Unipile's API and the /_emulator control routes.</summary>
+    public Uri EmulatorUrl => new($"http://127.0.0.1:{_emulatorPort}");
+
     /// <summary>Set it to open a database file something else (a management verb) wrote.</summary>
     public string DatabasePath { get; init; } = TestFiles.NewDatabasePath();
+
+    /// <summary>Development by default, which hosts the emulator when Unipile:BaseUrl is empty.</summary>
+    public string Environment { get; init; } = "Development";
 
     /// <summary>Configuration overrides, applied before the host is built.</summary>
     public Dictionary<string, string?> Settings { get; } = [];
@@ -28,7 +40,15 @@ public class SkyLightApp : WebApplicationFactory<Program>
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
+        builder.UseEnvironment(Environment);
         builder.UseSetting("ConnectionStrings:Default", $"Data Source={DatabasePath}");
+        builder.UseSetting("urls", $"http://127.0.0.1:{_port}");
+        builder.UseSetting("Unipile:EmbeddedEmulatorUrl", EmulatorUrl.ToString().TrimEnd('/'));
+        builder.UseSetting("Emulator:TelegramConfirmDelay", "00:00:00.200");
+        for (var retry = 0; retry < 5; retry++)
+        {
+            builder.UseSetting($"Emulator:WebhookRetryDelays:{retry}", "00:00:00.050");
+        }
         foreach (var (key, value) in Settings)
         {
             builder.UseSetting(key, value);

@@ -30,10 +30,27 @@ public sealed class ConventionTests(SkyLightApp app) : IClassFixture<SkyLightApp
         Assert.Equal("X-Api-Key", document.GetProperty("components").GetProperty("securitySchemes").GetProperty("ApiKey").GetProperty("name").GetString());
     }
 
+    /// <summary>The service may host the emulator (Development's default), but never call into it: only HTTP.</summary>
     [Fact]
-    public void TheServiceKnowsTheEmulatorOnlyThroughHttpAndConfiguration()
+    public void OnlyTheEmbeddedHostTouchesTheEmulatorsCode()
     {
-        Assert.DoesNotContain(typeof(Program).Assembly.GetReferencedAssemblies(), reference => reference.Name == "Unipile.Emulator");
+        var source = Path.Combine(RepositoryRoot(), "src", "SkyLight.Api");
+        var touching = Directory.EnumerateFiles(source, "*.cs", SearchOption.AllDirectories)
+            .Where(file => !file.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal))
+            .Where(file => File.ReadAllText(file).Contains("Unipile.Emulator", StringComparison.Ordinal))
+            .Select(file => Path.GetRelativePath(source, file));
+
+        Assert.Equal([Path.Combine("Hosting", "EmbeddedUnipile.cs")], touching);
+    }
+
+    private static string RepositoryRoot()
+    {
+        var folder = new DirectoryInfo(AppContext.BaseDirectory);
+        while (folder is not null && !File.Exists(Path.Combine(folder.FullName, "SkyLight.slnx")))
+        {
+            folder = folder.Parent;
+        }
+        return folder?.FullName ?? throw new DirectoryNotFoundException("SkyLight.slnx not found above the test binaries.");
     }
 
     [Fact]

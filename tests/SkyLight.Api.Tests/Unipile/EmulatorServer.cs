@@ -52,6 +52,7 @@ public class EmulatorServer : IAsyncLifetime
         {
             ["Unipile:BaseUrl"] = baseAddress.ToString(),
             ["Unipile:ApiKey"] = apiKey,
+            ["Unipile:WebhookSecret"] = "test-webhook-secret",
             ["Unipile:RequestTimeout"] = (requestTimeout ?? TimeSpan.FromSeconds(5)).ToString(),
             ["Unipile:RetryDelay"] = "00:00:00.010",
         }).Build();
