@@ -45,7 +45,7 @@ internal static class AccountsApi
         id = account.Id,
         name = account.Name,
         created_at = Wire.Timestamp(account.CreatedAt),
-        connection_params = new { im = account.Im },
+        connection_params = new { im = new Dictionary<string, string>(account.Im) },
         groups = Array.Empty<string>(),
         sources = new[] { new { id = account.SourceId, status = account.Status } },
     };
@@ -113,6 +113,10 @@ internal static class AccountsApi
         if (string.IsNullOrEmpty(username) || string.IsNullOrEmpty(password))
         {
             return Wire.BadRequest(http, "errors/missing_parameters", "username and password are required.");
+        }
+        if (existing is not null && !string.Equals(existing.Im["username"], username, StringComparison.OrdinalIgnoreCase))
+        {
+            return Wire.Error(http, 403, "errors/account_mismatch", "Forbidden", "The credentials belong to another Instagram account.");
         }
         state.InstagramUsers.TryGetValue(username, out var user);
         if (user is not null && user.Password != password)

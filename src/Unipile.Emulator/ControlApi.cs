@@ -164,7 +164,11 @@ internal static class ControlApi
         {
             return Problem(400, "username and password are required.");
         }
-        var checkpoints = (body!["checkpoints"] as JsonArray ?? []).Select(c => c?.GetValue<string>()).OfType<string>().ToList();
+        var checkpoints = body!["checkpoints"] is null ? [] : body.Strings("checkpoints");
+        if (checkpoints is null)
+        {
+            return Problem(400, "checkpoints must be an array of checkpoint types such as OTP or 2FA.");
+        }
         var user = new InstagramUser(username, password, checkpoints, body.Text("code") ?? "123456");
         lock (state.Sync)
         {
@@ -195,13 +199,15 @@ internal static class ControlApi
                 Count = body["count"] is JsonValue c && c.TryGetValue<int>(out var count) ? count : 1,
                 DelayMs = body["delay_ms"] is JsonValue d && d.TryGetValue<int>(out var delay) ? delay : 0,
                 ContentType = body.Text("content_type"),
+                Body = body.Text("body"),
             };
-            if (fault.Count < 1 || fault.Status is < 100 or > 599 || (fault.Status is null && fault.DelayMs == 0 && fault.ContentType is null))
+            if (fault.Count < 1 || fault.Status is < 400 or > 599 || (fault.Body is not null && fault.Status is null) ||
+                (fault.Status is null && fault.DelayMs == 0 && fault.ContentType is null))
             {
-                return Problem(400, "A fault needs count >= 1 and a status (100-599), a delay_ms or a content_type.");
+                return Problem(400, "A fault needs count >= 1 and an error status (400-599, optionally with a raw body), a delay_ms or a content_type.");
             }
             state.Faults.Add(fault);
-            return Results.Json(new { fault.Method, fault.Path, fault.Status, fault.Count, fault.DelayMs, fault.ContentType }, statusCode: 201);
+            return Results.Json(new { method = fault.Method, path = fault.Path, status = fault.Status, count = fault.Count, delay_ms = fault.DelayMs, content_type = fault.ContentType }, statusCode: 201);
         }
     }
 
@@ -211,7 +217,7 @@ internal static class ControlApi
         provider = account.Provider,
         status = account.Status,
         name = account.Name,
-        connection_params = account.Im,
+        connection_params = new Dictionary<string, string>(account.Im),
         intent = account.Intent is not { } intent ? null : new
         {
             kind = intent.IsReconnect ? "reconnect" : "create",

@@ -16,6 +16,9 @@ internal sealed class EmulatedAccount
     public Dictionary<string, string> Im { get; } = [];
 
     public AuthIntent? Intent { get; set; }
+
+    /// <summary>Changes whenever the status is set, so a delayed Telegram confirmation can tell it is stale.</summary>
+    public int StatusVersion { get; set; }
 }
 
 /// <summary>An open login attempt: a QR waiting for a scan, or Instagram checkpoints waiting for codes.</summary>
@@ -50,6 +53,9 @@ internal sealed class Fault
     public int Count { get; set; } = 1;
     public int DelayMs { get; init; }
     public string? ContentType { get; init; }
+
+    /// <summary>A raw body instead of Unipile's envelope, e.g. a proxy's HTML error page.</summary>
+    public string? Body { get; init; }
 
     public bool Matches(HttpRequest request) =>
         (Method is null || string.Equals(Method, request.Method, StringComparison.OrdinalIgnoreCase)) &&

@@ -8,6 +8,7 @@ public static class EmulatorApp
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
         var builder = WebApplication.CreateSlimBuilder(args);
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Services.AddOptions<EmulatorOptions>().BindConfiguration(EmulatorOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         // names on the wire are written exactly as Unipile spells them: account_id, AccountStatus, ...
         builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.PropertyNamingPolicy = null);
@@ -22,6 +23,8 @@ public static class EmulatorApp
         var app = builder.Build();
         app.UseWhen(http => http.Request.Path.StartsWithSegments("/api/v1"), api =>
         {
+            api.UseExceptionHandler(failed => failed.Run(http =>
+                Wire.Error(http, 500, "errors/unexpected_error", "Internal Server Error", "The emulator failed on this request.").ExecuteAsync(http)));
             api.UseMiddleware<ApiKeyCheck>();
             api.UseMiddleware<FaultInjection>();
         });
@@ -63,7 +66,10 @@ internal sealed class FaultInjection(RequestDelegate next, EmulatorState state, 
         }
         if (fault?.Status is { } status)
         {
-            await Wire.Error(http, status, ErrorType(status), ReasonPhrase(status), "Fault injected by the emulator.").ExecuteAsync(http);
+            var answer = fault.Body is { } raw
+                ? Results.Text(raw, fault.ContentType ?? "text/html", statusCode: status)
+                : Wire.Error(http, status, ErrorType(status), ReasonPhrase(status), "Fault injected by the emulator.");
+            await answer.ExecuteAsync(http);
             return;
         }
         if (fault?.ContentType is { } contentType)

@@ -2,7 +2,7 @@ using System.ComponentModel.DataAnnotations;
 
 namespace Unipile.Emulator;
 
-public sealed class EmulatorOptions
+public sealed class EmulatorOptions : IValidatableObject
 {
     public const string Section = "Emulator";
 
@@ -28,4 +28,15 @@ public sealed class EmulatorOptions
     /// <summary>Retry delays when none are configured: 1, 2, 4, 8, 16 seconds.</summary>
     public IReadOnlyList<TimeSpan> RetryDelays =>
         WebhookRetryDelays.Count > 0 ? WebhookRetryDelays : [.. Enumerable.Range(0, 5).Select(i => TimeSpan.FromSeconds(1 << i))];
+
+    /// <summary>Unipile retries 5 times with increasing delays; configured delays must say the same.</summary>
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (WebhookRetryDelays.Count > 0 &&
+            (WebhookRetryDelays.Count != 5 || WebhookRetryDelays.Zip(WebhookRetryDelays.Skip(1)).Any(pair => pair.Second < pair.First)))
+        {
+            yield return new ValidationResult("Emulator:WebhookRetryDelays must hold exactly 5 delays, none shorter than the one before.",
+                [nameof(WebhookRetryDelays)]);
+        }
+    }
 }

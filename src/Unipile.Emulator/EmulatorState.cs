@@ -16,6 +16,9 @@ internal sealed class EmulatorState(IOptions<EmulatorOptions> options)
     public bool DeliverWebhooks { get; set; } = true;
     public int CheckpointStatusCode { get; set; } = options.Value.CheckpointStatusCode;
 
+    /// <summary>Bumped by reset: deliveries queued before it are dropped, retries included.</summary>
+    public int Generation { get; private set; }
+
     public EmulatedAccount? Find(string id) => Accounts.Find(a => a.Id == id);
 
     /// <summary>Takes one use of the first fault matching the request, if any.</summary>
@@ -38,5 +41,6 @@ internal sealed class EmulatorState(IOptions<EmulatorOptions> options)
         LatencyMs = 0;
         DeliverWebhooks = true;
         CheckpointStatusCode = options.Value.CheckpointStatusCode;
+        Generation++;
     }
 }

@@ -44,17 +44,17 @@ internal sealed class Logins(EmulatorState state, WebhookDispatcher webhooks, Ti
         webhooks.AccountStatus(account, reconnect ? "RECONNECTED" : "CREATION_SUCCESS");
         if (account.Provider == Wire.Telegram && options.Value.TelegramConfirmDelay > TimeSpan.Zero)
         {
-            account.Status = "CONNECTING";
-            _ = ConfirmLaterAsync(account);
+            SetStatus(account, "CONNECTING", notify: false);
+            _ = ConfirmLaterAsync(account, account.StatusVersion);
             return;
         }
-        account.Status = "OK";
-        webhooks.AccountStatus(account, "OK");
+        SetStatus(account, "OK", notify: true);
     }
 
     public void SetStatus(EmulatedAccount account, string status, bool notify)
     {
         account.Status = status;
+        account.StatusVersion++;
         if (notify)
         {
             webhooks.AccountStatus(account, status);
@@ -63,12 +63,12 @@ internal sealed class Logins(EmulatorState state, WebhookDispatcher webhooks, Ti
 
     public void Deleted(EmulatedAccount account) => webhooks.AccountStatus(account, "DELETED");
 
-    private async Task ConfirmLaterAsync(EmulatedAccount account)
+    private async Task ConfirmLaterAsync(EmulatedAccount account, int version)
     {
         await Task.Delay(options.Value.TelegramConfirmDelay, time);
         lock (state.Sync)
         {
-            if (state.Accounts.Contains(account) && account.Status == "CONNECTING" && account.Intent is null)
+            if (state.Accounts.Contains(account) && account.StatusVersion == version && account.Intent is null)
             {
                 SetStatus(account, "OK", notify: true);
             }

@@ -31,12 +31,14 @@ internal sealed class WebhookDispatcher(
     public void AccountStatus(EmulatedAccount account, string message)
     {
         List<RegisteredWebhook> targets;
+        int generation;
         lock (state.Sync)
         {
             if (!state.DeliverWebhooks)
             {
                 return;
             }
+            generation = state.Generation;
             targets = state.Webhooks.FindAll(w => w.Enabled && w.Source == "account_status" &&
                 (w.AccountIds.Count == 0 || w.AccountIds.Contains(account.Id)));
         }
@@ -47,7 +49,7 @@ internal sealed class WebhookDispatcher(
         });
         foreach (var webhook in targets)
         {
-            _queue.Writer.TryWrite(new Delivery(Wire.NewId(), webhook, account.Id, message, payload));
+            _queue.Writer.TryWrite(new Delivery(Wire.NewId(), webhook, account.Id, message, payload, generation));
         }
     }
 
@@ -84,6 +86,15 @@ internal sealed class WebhookDispatcher(
 
     private async Task<bool> AttemptAsync(Delivery delivery, int attempt, CancellationToken ct)
     {
+        lock (state.Sync)
+        {
+            // switched off, deleted or reset since it was queued: Unipile would not send it either
+            if (!state.DeliverWebhooks || state.Generation != delivery.Generation || !state.Webhooks.Exists(w => w.Id == delivery.Webhook.Id))
+            {
+                return true;
+            }
+        }
+
         using var request = new HttpRequestMessage(HttpMethod.Post, delivery.Webhook.RequestUrl)
         {
             Content = new ByteArrayContent(delivery.Payload),
@@ -120,5 +131,5 @@ internal sealed class WebhookDispatcher(
         return status == 200;   // Unipile's rule: anything but exactly 200 is a failure
     }
 
-    private sealed record Delivery(string Id, RegisteredWebhook Webhook, string AccountId, string Message, byte[] Payload);
+    private sealed record Delivery(string Id, RegisteredWebhook Webhook, string AccountId, string Message, byte[] Payload, int Generation);
 }

@@ -54,7 +54,11 @@ internal static class WebhooksApi
             .Select(h => KeyValuePair.Create(h.Text("key") ?? "", h.Text("value") ?? ""))
             .Where(h => h.Key.Length > 0)
             .ToList();
-        var accountIds = (body["account_ids"] as JsonArray ?? []).Select(a => a?.GetValue<string>()).OfType<string>().ToList();
+        var accountIds = body["account_ids"] is null ? [] : body.Strings("account_ids");
+        if (accountIds is null)
+        {
+            return Wire.BadRequest(http, "errors/invalid_parameters", "account_ids must be an array of account ids.");
+        }
         var webhook = new RegisteredWebhook(Wire.NewId(), url!, source, body.Text("name") ?? "", format,
             body["enabled"] is JsonValue enabled && enabled.TryGetValue<bool>(out var on) ? on : true, accountIds, headers);
         lock (state.Sync)

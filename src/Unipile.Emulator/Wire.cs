@@ -42,14 +42,22 @@ internal static class Wire
     public static string? Text(this JsonObject body, string name) =>
         body[name] is JsonValue value && value.TryGetValue<string>(out var text) ? text : null;
 
+    /// <summary>The strings of a JSON array; null when it is absent, or holds anything but strings.</summary>
+    public static List<string>? Strings(this JsonObject body, string name) =>
+        body[name] is JsonArray array && array.All(item => item is JsonValue value && value.TryGetValue<string>(out _))
+            ? [.. array.Select(item => item!.GetValue<string>())]
+            : null;
+
     /// <summary>Reads a JSON object body; null when the body is not one (Unipile answers 400 malformed_request).</summary>
     public static async Task<JsonObject?> ReadObjectAsync(HttpRequest request, CancellationToken ct)
     {
         try
         {
-            return await JsonNode.ParseAsync(request.Body, cancellationToken: ct) as JsonObject;
+            var body = await JsonNode.ParseAsync(request.Body, cancellationToken: ct) as JsonObject;
+            _ = body?.Count;   // materialises the properties now: a repeated key throws here, not later
+            return body;
         }
-        catch (System.Text.Json.JsonException)
+        catch (Exception e) when (e is System.Text.Json.JsonException or ArgumentException)
         {
             return null;
         }

@@ -50,7 +50,7 @@ internal sealed class QrConnector(
         if (outcome is not { Result: ConnectResult.CheckpointRequired, Checkpoint.Qrcode: { Length: > 0 } qrCode })
         {
             await ForgetAccountAsync(outcome.AccountId, isReconnect, ct);
-            throw new UnipileException(HttpStatusCode.OK, UnipileException.UnexpectedResponse, "Unipile did not answer with a QR code", outcome.Result.ToString());
+            throw new UnipileException(null, UnipileException.UnexpectedResponse, "Unipile did not answer with a QR code", outcome.Result.ToString());
         }
 
         try

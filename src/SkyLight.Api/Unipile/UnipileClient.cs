@@ -22,8 +22,9 @@ internal sealed class UnipileClient(HttpClient http)
     public Task<ConnectOutcome> SolveCheckpointAsync(string accountId, string provider, string code, CancellationToken ct) =>
         SendForOutcomeAsync(HttpMethod.Post, "api/v1/accounts/checkpoint", new { provider, account_id = accountId, code }, ct);
 
+    /// <summary>Any 2xx object counts: sources disagree on whether it is a CheckpointResend or a Checkpoint.</summary>
     public async Task ResendCheckpointAsync(string accountId, string provider, CancellationToken ct) =>
-        Expect(await SendAsync(HttpMethod.Post, "api/v1/accounts/checkpoint/resend", new { provider, account_id = accountId }, ct), "CheckpointResend");
+        await SendAsync(HttpMethod.Post, "api/v1/accounts/checkpoint/resend", new { provider, account_id = accountId }, ct);
 
     public async Task<UnipileAccount> GetAccountAsync(string accountId, CancellationToken ct) =>
         Read<UnipileAccount>(Expect(await SendAsync(HttpMethod.Get, $"api/v1/accounts/{Uri.EscapeDataString(accountId)}", null, ct), "Account"));
@@ -36,6 +37,7 @@ internal sealed class UnipileClient(HttpClient http)
 
     public async IAsyncEnumerable<UnipileAccount> ListAllAccountsAsync([EnumeratorCancellation] CancellationToken ct)
     {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
         string? cursor = null;
         do
         {
@@ -46,7 +48,7 @@ internal sealed class UnipileClient(HttpClient http)
             }
             cursor = page.Cursor;
         }
-        while (cursor is not null);
+        while (!string.IsNullOrEmpty(cursor) && seen.Add(cursor));   // a repeated cursor would never end
     }
 
     public async Task DeleteAccountAsync(string accountId, CancellationToken ct) =>
@@ -87,21 +89,21 @@ internal sealed class UnipileClient(HttpClient http)
         {
             response = await http.SendAsync(request, ct);
         }
-        catch (TimeoutRejectedException)
+        catch (TimeoutRejectedException e)
         {
-            throw new UnipileException(null, UnipileException.Timeout, "Unipile did not answer in time", null);
+            throw new UnipileException(null, UnipileException.Timeout, "Unipile did not answer in time", null, e);
         }
-        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        catch (OperationCanceledException e) when (!ct.IsCancellationRequested)
         {
-            throw new UnipileException(null, UnipileException.Timeout, "Unipile did not answer in time", null);
+            throw new UnipileException(null, UnipileException.Timeout, "Unipile did not answer in time", null, e);
         }
-        catch (BrokenCircuitException)
+        catch (BrokenCircuitException e)
         {
-            throw new UnipileException(null, UnipileException.CircuitOpen, "Unipile is failing; calls are paused for a moment", null);
+            throw new UnipileException(null, UnipileException.CircuitOpen, "Unipile is failing; calls are paused for a moment", null, e);
         }
         catch (HttpRequestException e)
         {
-            throw new UnipileException(null, UnipileException.Unreachable, "Unipile could not be reached", e.HttpRequestError.ToString());
+            throw new UnipileException(null, UnipileException.Unreachable, "Unipile could not be reached", e.HttpRequestError.ToString(), e);
         }
 
         using (response)
@@ -109,13 +111,18 @@ internal sealed class UnipileClient(HttpClient http)
             var json = TryParse(await response.Content.ReadAsByteArrayAsync(ct));
             if (!response.IsSuccessStatusCode)
             {
-                var error = json is { ValueKind: JsonValueKind.Object } envelope ? Read<ErrorEnvelope>(envelope) : null;
-                throw new UnipileException(response.StatusCode, error?.Type ?? $"http/{(int)response.StatusCode}",
-                    error?.Title ?? response.ReasonPhrase ?? "Error", error?.Detail);
+                // read field by field: an error answer must surface as itself, whatever its body looks like
+                throw new UnipileException(response.StatusCode, StringIn(json, "type") ?? $"http/{(int)response.StatusCode}",
+                    StringIn(json, "title") ?? response.ReasonPhrase ?? "Error", StringIn(json, "detail"));
             }
-            return json is { ValueKind: JsonValueKind.Object } answer ? answer : throw Unexpected("a JSON object");
+            return json is { ValueKind: JsonValueKind.Object } answer ? answer : throw Unexpected(response.StatusCode, "a JSON object");
         }
     }
+
+    private static string? StringIn(JsonElement? json, string property) =>
+        json is { ValueKind: JsonValueKind.Object } body && body.TryGetProperty(property, out var value) && value.ValueKind == JsonValueKind.String
+            ? value.GetString()
+            : null;
 
     private static JsonElement? TryParse(byte[] body)
     {
@@ -157,8 +164,11 @@ internal sealed class UnipileClient(HttpClient http)
         }
     }
 
-    private static UnipileException Unexpected(string expected) =>
-        new(HttpStatusCode.OK, UnipileException.UnexpectedResponse, "Unipile's answer was not understood", $"expected {expected}");
+    private static UnipileException Unexpected(string expected) => Unexpected(null, expected);
+
+    /// <summary>A success answer we could not use; its status, when known, says which success it was.</summary>
+    private static UnipileException Unexpected(HttpStatusCode? status, string expected) =>
+        new(status, UnipileException.UnexpectedResponse, "Unipile's answer was not understood", $"expected {expected}");
 
     private sealed record WebhookPage(IReadOnlyList<UnipileWebhook> Items);
 }

@@ -6,8 +6,8 @@ namespace SkyLight.Api.Unipile;
 /// Every failure of a Unipile call: an error answer (status, Unipile's <c>type</c>, <c>title</c>, <c>detail</c>)
 /// or no usable answer at all (status null, type <c>client/…</c>). Never carries request bodies or keys.
 /// </summary>
-internal sealed class UnipileException(HttpStatusCode? statusCode, string type, string title, string? detail)
-    : Exception($"Unipile {(statusCode is { } s ? ((int)s).ToString(System.Globalization.CultureInfo.InvariantCulture) : "call")} failed: {type} ({title}){(detail is null ? "" : $": {detail}")}")
+internal sealed class UnipileException(HttpStatusCode? statusCode, string type, string title, string? detail, Exception? innerException = null)
+    : Exception($"Unipile {(statusCode is { } s ? ((int)s).ToString(System.Globalization.CultureInfo.InvariantCulture) : "call")} failed: {type} ({title}){(detail is null ? "" : $": {detail}")}", innerException)
 {
     public const string Timeout = "client/timeout";
     public const string Unreachable = "client/unreachable";

@@ -11,6 +11,8 @@ internal static class UnipileJson
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        // a null where Unipile promised a value is an answer we do not understand, not a crash later on
+        RespectNullableAnnotations = true,
     };
 }
 
@@ -76,5 +78,3 @@ internal sealed record WebhookRegistration(string RequestUrl, string Source, str
 internal sealed record WebhookHeader(string Key, string Value);
 
 internal sealed record UnipileWebhook(string Id, string? Name, string RequestUrl, bool Enabled, IReadOnlyList<WebhookHeader>? Headers);
-
-internal sealed record ErrorEnvelope(string? Type, string? Title, string? Detail);

@@ -15,6 +15,7 @@ public class EmulatorServer : IAsyncLifetime
 {
     public const string ApiKey = "emulator-key";
 
+    private readonly List<ServiceProvider> _providers = [];
     private WebApplication? _app;
 
     /// <summary>Emulator settings; change them in a subclass constructor, before it starts.</summary>
@@ -35,18 +36,35 @@ public class EmulatorServer : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        _app = EmulatorApp.Build(["--urls", "http://127.0.0.1:0"], builder => builder.Configuration.AddInMemoryCollection(Settings));
-        await _app.StartAsync();
+        var app = EmulatorApp.Build(["--urls", "http://127.0.0.1:0"], builder => builder.Configuration.AddInMemoryCollection(Settings));
+        try
+        {
+            await app.StartAsync();
+        }
+        catch
+        {
+            await app.DisposeAsync();   // a host that failed to start cannot be stopped
+            throw;
+        }
+        _app = app;
         BaseAddress = new Uri(_app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
         Http = new HttpClient { BaseAddress = BaseAddress };
         Http.DefaultRequestHeaders.Add("X-API-KEY", ApiKey);
     }
 
     /// <summary>The service's own Unipile client, registered exactly as the service registers it.</summary>
-    internal UnipileClient CreateClient(TimeSpan? requestTimeout = null, string apiKey = ApiKey) =>
-        CreateClient(BaseAddress, apiKey, requestTimeout);
+    internal UnipileClient CreateClient(TimeSpan? requestTimeout = null, string apiKey = ApiKey)
+    {
+        var provider = BuildClientServices(BaseAddress, apiKey, requestTimeout);
+        lock (_providers)
+        {
+            _providers.Add(provider);   // the client lives as long as this emulator
+        }
+        return provider.GetRequiredService<UnipileClient>();
+    }
 
-    internal static UnipileClient CreateClient(Uri baseAddress, string apiKey, TimeSpan? requestTimeout = null)
+    /// <summary>The service's Unipile registration on its own; dispose it when the client is done.</summary>
+    internal static ServiceProvider BuildClientServices(Uri baseAddress, string apiKey, TimeSpan? requestTimeout = null)
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
@@ -58,7 +76,7 @@ public class EmulatorServer : IAsyncLifetime
         }).Build();
         var services = new ServiceCollection().AddLogging().AddSingleton<IConfiguration>(configuration);
         services.AddUnipile();
-        return services.BuildServiceProvider().GetRequiredService<UnipileClient>();
+        return services.BuildServiceProvider();
     }
 
     public async Task<JsonElement> ControlAsync(HttpMethod method, string path, object? body = null)
@@ -84,6 +102,10 @@ public class EmulatorServer : IAsyncLifetime
     public async ValueTask DisposeAsync()
     {
         Http?.Dispose();
+        foreach (var provider in _providers)
+        {
+            await provider.DisposeAsync();
+        }
         if (_app is not null)
         {
             await _app.StopAsync();

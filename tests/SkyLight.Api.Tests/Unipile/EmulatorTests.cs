@@ -97,8 +97,9 @@ public sealed class EmulatorTests(EmulatorServer emulator) : IClassFixture<Emula
             [$$$"""{"AccountStatus":{"account_id":"{{{id}}}","account_type":"WHATSAPP","message":"CREATION_SUCCESS"}}""",
              $$$"""{"AccountStatus":{"account_id":"{{{id}}}","account_type":"WHATSAPP","message":"OK"}}"""],
             received.Select(r => r.Body));
+        // exactly the registered headers, beside what HTTP itself needs: no JSON content type unless registered
+        Assert.All(received, r => Assert.Equal(["Content-Length", "Host", "Unipile-Auth"], r.Headers.Keys.Order(StringComparer.Ordinal)));
         Assert.All(received, r => Assert.Equal("s3cret", r.Headers["Unipile-Auth"]));
-        Assert.All(received, r => Assert.False(r.Headers.ContainsKey("Content-Type"), "no JSON content type unless registered"));
         var account = await GetAsync($"/api/v1/accounts/{id}");
         Assert.Equal(("Acme", "966501234567"), (account.GetProperty("name").GetString(),
             account.GetProperty("connection_params").GetProperty("im").GetProperty("phone_number").GetString()));
@@ -158,6 +159,82 @@ public sealed class EmulatorTests(EmulatorServer emulator) : IClassFixture<Emula
 
         Assert.Equal(6, _receiver.Received.Count);
         Assert.Equal([1, 2, 3, 4, 5, 6], (await emulator.DeliveriesAsync()).Select(d => d.GetProperty("attempt").GetInt32()));
+    }
+
+    [Theory]
+    [InlineData("switched-off")]
+    [InlineData("deleted")]
+    [InlineData("reset")]
+    public async Task RetriesStopWhenDeliveryIsSwitchedOffTheWebhookDeletedOrTheEmulatorReset(string stop)
+    {
+        await RegisterWebhookAsync();
+        _receiver.DefaultAnswer = 500;
+        var id = await ConnectAsync("WHATSAPP");
+        await emulator.ControlAsync(HttpMethod.Post, $"/_emulator/accounts/{id}/status", new { status = "ERROR" });
+        await _receiver.WaitForAsync(1);
+
+        switch (stop)
+        {
+            case "switched-off":
+                await emulator.ControlAsync(HttpMethod.Post, "/_emulator/settings", new { deliver_webhooks = false });
+                break;
+            case "deleted":
+                var webhook = (await GetAsync("/api/v1/webhooks")).GetProperty("items")[0].GetProperty("id").GetString();
+                (await emulator.Http.DeleteAsync($"/api/v1/webhooks/{webhook}", Ct)).EnsureSuccessStatusCode();
+                break;
+            default:
+                await emulator.ControlAsync(HttpMethod.Post, "/_emulator/reset");
+                break;
+        }
+        var afterStop = _receiver.Received.Count;
+        await Task.Delay(500, Ct);   // five retries at 50 ms would all have come by now
+
+        Assert.InRange(_receiver.Received.Count - afterStop, 0, 1);   // at most the one already in flight
+        Assert.True(_receiver.Received.Count < 6);
+    }
+
+    [Fact]
+    public async Task AReconnectScanSendsReconnectedThenOk()
+    {
+        var id = await ConnectAsync("WHATSAPP");
+        await emulator.ScanAsync(id);
+        await RegisterWebhookAsync();
+
+        (await PostAsync($"/api/v1/accounts/{id}", new { provider = "WHATSAPP" })).EnsureSuccessStatusCode();
+        await emulator.ScanAsync(id);
+
+        Assert.Equal(["RECONNECTED", "OK"], (await _receiver.WaitForAsync(2)).Select(MessageOf));
+    }
+
+    [Fact]
+    public async Task MalformedOrMistypedBodiesAre400NotCrashes()
+    {
+        using var duplicate = new StringContent("""{"provider":"WHATSAPP","provider":"TELEGRAM"}""", System.Text.Encoding.UTF8, "application/json");
+
+        await AssertUnipileErrorAsync(await emulator.Http.PostAsync("/api/v1/accounts", duplicate, Ct), 400, "errors/malformed_request");
+        await AssertUnipileErrorAsync(await emulator.Http.PostAsync("/api/v1/accounts", new StringContent("not json"), Ct), 400, "errors/malformed_request");
+        await AssertUnipileErrorAsync(await PostAsync("/api/v1/webhooks", new { request_url = _receiver.Url, source = "account_status", account_ids = new[] { 123 } }), 400, "errors/invalid_parameters");
+        Assert.Equal(HttpStatusCode.BadRequest, (await PostAsync("/_emulator/instagram/users", new { username = "u", password = "p", checkpoints = new[] { 1 } })).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await PostAsync("/_emulator/settings", new { checkpoint_status_code = 200 })).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await PostAsync("/_emulator/faults", new { status = 204 })).StatusCode);
+    }
+
+    [Fact]
+    public async Task QrCheckpointsAreNotSolvedWithCodes()
+    {
+        var id = await ConnectAsync("WHATSAPP");
+
+        await AssertUnipileErrorAsync(await PostAsync("/api/v1/accounts/checkpoint", new { provider = "WHATSAPP", account_id = id, code = "1" }), 400, "errors/invalid_parameters");
+    }
+
+    [Fact]
+    public async Task ExpireRefusesUnknownAccountsAndAccountsWithoutAnOpenIntent()
+    {
+        var id = await ConnectAsync("WHATSAPP");
+        await emulator.ScanAsync(id);
+
+        Assert.Equal(HttpStatusCode.NotFound, (await PostAsync("/_emulator/accounts/nope/expire", new { })).StatusCode);
+        Assert.Equal(HttpStatusCode.Conflict, (await PostAsync($"/_emulator/accounts/{id}/expire", new { })).StatusCode);
     }
 
     [Fact]
@@ -301,6 +378,21 @@ public sealed class EmulatorTests(EmulatorServer emulator) : IClassFixture<Emula
         var body = await response.Content.ReadFromJsonAsync<JsonElement>(Ct);
         Assert.Equal((status, type), (body.GetProperty("status").GetInt32(), body.GetProperty("type").GetString()));
         Assert.False(string.IsNullOrEmpty(body.GetProperty("title").GetString()));
+    }
+
+    [Fact]
+    public async Task RetryDelaysMustBeFiveAndGrowing()
+    {
+        await using var shrinking = new ShrinkingRetriesEmulator();
+
+        var error = await Assert.ThrowsAnyAsync<Exception>(async () => await shrinking.InitializeAsync());
+
+        Assert.Contains("exactly 5 delays", error.ToString(), StringComparison.Ordinal);
+    }
+
+    private sealed class ShrinkingRetriesEmulator : EmulatorServer
+    {
+        public ShrinkingRetriesEmulator() => Settings["Emulator:WebhookRetryDelays:4"] = "00:00:00.001";
     }
 
     private sealed class QuickIntentEmulator : EmulatorServer
