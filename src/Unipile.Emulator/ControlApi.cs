@@ -38,6 +38,13 @@ internal static class ControlApi
                 return Results.Json(state.Accounts.Select(a => Describe(a, logins.Now)).ToList());
             }
         });
+        control.MapGet("/requests", (EmulatorState state) =>
+        {
+            lock (state.Sync)
+            {
+                return Results.Json(state.Requests.Select(r => new { method = r.Method, path = r.Path, at = Wire.Timestamp(r.At) }).ToList());
+            }
+        });
         control.MapPost("/settings", Settings);
         control.MapPost("/instagram/users", RegisterInstagramUser);
         control.MapPost("/faults", AddFault);

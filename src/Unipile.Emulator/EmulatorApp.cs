@@ -58,6 +58,7 @@ internal sealed class FaultInjection(RequestDelegate next, EmulatorState state, 
         {
             latency = state.LatencyMs;
             fault = state.TakeFault(http.Request);
+            state.Requests.Add((http.Request.Method, http.Request.Path.Value ?? "", time.GetUtcNow()));
         }
         var delay = latency + (fault?.DelayMs ?? 0);
         if (delay > 0)

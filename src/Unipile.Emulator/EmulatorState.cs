@@ -12,6 +12,9 @@ internal sealed class EmulatorState(IOptions<EmulatorOptions> options)
     public List<RegisteredWebhook> Webhooks { get; } = [];
     public Dictionary<string, InstagramUser> InstagramUsers { get; } = new(StringComparer.OrdinalIgnoreCase);
     public List<Fault> Faults { get; } = [];
+
+    /// <summary>Every Unipile call received, oldest first, so tests can count what a client asked.</summary>
+    public List<(string Method, string Path, DateTimeOffset At)> Requests { get; } = [];
     public int LatencyMs { get; set; }
     public bool DeliverWebhooks { get; set; } = true;
     public int CheckpointStatusCode { get; set; } = options.Value.CheckpointStatusCode;
@@ -38,6 +41,7 @@ internal sealed class EmulatorState(IOptions<EmulatorOptions> options)
         Webhooks.Clear();
         InstagramUsers.Clear();
         Faults.Clear();
+        Requests.Clear();
         LatencyMs = 0;
         DeliverWebhooks = true;
         CheckpointStatusCode = options.Value.CheckpointStatusCode;

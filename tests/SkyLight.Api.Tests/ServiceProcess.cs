@@ -55,9 +55,13 @@ internal sealed class ServiceProcess : IAsyncDisposable
     }
 
     /// <summary>Runs a management verb to completion.</summary>
-    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunVerbAsync(string databasePath, params string[] args)
+    public static Task<(int ExitCode, string Stdout, string Stderr)> RunVerbAsync(string databasePath, params string[] args) =>
+        RunToExitAsync(databasePath, "Production", args);
+
+    /// <summary>Runs the binary until it exits by itself (a verb, or a start that fails), within a minute.</summary>
+    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunToExitAsync(string databasePath, string environment, params string[] args)
     {
-        await using var process = Start(databasePath, "Production", args);
+        await using var process = Start(databasePath, environment, args);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
         timeout.CancelAfter(TimeSpan.FromSeconds(60));
         await process._process.WaitForExitAsync(timeout.Token);

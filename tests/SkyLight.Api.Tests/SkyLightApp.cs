@@ -35,7 +35,14 @@ public class SkyLightApp : WebApplicationFactory<Program>
 
     /// <summary>Configuration overrides, applied before the host is built.</summary>
     public Dictionary<string, string?> Settings { get; } = [];
+    /// <summary>The service's clock, unless <see cref="UsesFakeClock"/> is false.</summary>
     public FakeTimeProvider Time { get; } = new(Start);
+
+    /// <summary>
+    /// False for tests that talk to Unipile: its resilience pipeline (timeouts, retry delays) runs on the
+    /// service's TimeProvider and would never move on a fake one.
+    /// </summary>
+    protected virtual bool UsesFakeClock => true;
     public CapturedLogs Logs { get; } = new();
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
@@ -54,7 +61,10 @@ public class SkyLightApp : WebApplicationFactory<Program>
             builder.UseSetting(key, value);
         }
         builder.ConfigureLogging(logging => logging.AddProvider(Logs).AddFilter<CapturedLogs>(null, LogLevel.Trace));
-        builder.ConfigureTestServices(services => services.AddSingleton<TimeProvider>(Time));
+        if (UsesFakeClock)
+        {
+            builder.ConfigureTestServices(services => services.AddSingleton<TimeProvider>(Time));
+        }
     }
 
     /// <summary>A fresh workspace with one key, and a client that sends it as <c>X-Api-Key</c>.</summary>

@@ -14,6 +14,10 @@ internal sealed class ChannelsOptions
     [Range(typeof(TimeSpan), "00:00:00", "00:01:00")]
     public TimeSpan StatusPollInterval { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>The first wait before a failed remote deletion or webhook is retried; it doubles each time, up to 10 minutes.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "00:10:00")]
+    public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>How often background work (expiry, remote deletions, webhook inbox) looks for due items.</summary>
     [Range(typeof(TimeSpan), "00:00:00.010", "00:10:00")]
     public TimeSpan JobInterval { get; set; } = TimeSpan.FromSeconds(5);

@@ -23,7 +23,6 @@ internal sealed class RemoteDeletionProcessor(IServiceScopeFactory scopes, TimeP
     ILogger<RemoteDeletionProcessor> log) : BackgroundLoop(time, options, log)
 {
     private const int Batch = 20;
-    private static readonly TimeSpan MaxBackoff = TimeSpan.FromMinutes(10);
 
     public override async Task<int> RunOnceAsync(CancellationToken ct)
     {
@@ -47,8 +46,7 @@ internal sealed class RemoteDeletionProcessor(IServiceScopeFactory scopes, TimeP
             {
                 deletion.Attempts++;
                 deletion.LastError = e.Type;
-                var backoff = TimeSpan.FromSeconds(5 * Math.Pow(2, Math.Min(deletion.Attempts - 1, 10)));
-                deletion.NextAttemptAt = Time.GetUtcNow() + (backoff < MaxBackoff ? backoff : MaxBackoff);
+                deletion.NextAttemptAt = RetryAt(deletion.Attempts);
                 log.LogWarning("Deleting Unipile account {AccountId} failed ({Type}); retry {Attempt} at {NextAttemptAt}",
                     deletion.UnipileAccountId, e.Type, deletion.Attempts, deletion.NextAttemptAt);
             }

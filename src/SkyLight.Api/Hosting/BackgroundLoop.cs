@@ -14,6 +14,13 @@ internal abstract class BackgroundLoop(TimeProvider time, IOptions<ChannelsOptio
 
     protected TimeProvider Time { get; } = time;
 
+    /// <summary>When the <paramref name="attempt"/>-th retry is due: the base delay, doubled each time, at most 10 minutes.</summary>
+    protected DateTimeOffset RetryAt(int attempt)
+    {
+        var delay = options.Value.RetryBaseDelay * Math.Pow(2, Math.Min(attempt - 1, 16));
+        return Time.GetUtcNow() + (delay < TimeSpan.FromMinutes(10) ? delay : TimeSpan.FromMinutes(10));
+    }
+
     public void Wake()
     {
         try

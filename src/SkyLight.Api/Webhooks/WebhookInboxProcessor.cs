@@ -40,7 +40,7 @@ internal sealed class WebhookInboxProcessor(IServiceScopeFactory scopes, TimePro
                 }
                 catch (Exception e) when (e is not OperationCanceledException && ++item.Attempts < MaxAttempts)
                 {
-                    item.NextAttemptAt = Time.GetUtcNow() + TimeSpan.FromSeconds(Math.Pow(2, item.Attempts));
+                    item.NextAttemptAt = RetryAt(item.Attempts);
                     log.LogWarning(e, "Webhook {ItemId} for {AccountId} failed; retry {Attempt}", item.Id, status.AccountId, item.Attempts);
                 }
                 catch (Exception e) when (e is not OperationCanceledException)

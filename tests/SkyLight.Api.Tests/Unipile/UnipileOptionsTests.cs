@@ -1,7 +1,6 @@
-using Microsoft.Extensions.Options;
-
 namespace SkyLight.Api.Tests.Unipile;
 
+/// <summary>Outside Development the built service refuses to start without a usable Unipile configuration.</summary>
 public sealed class UnipileOptionsTests
 {
     [Theory]
@@ -9,17 +8,22 @@ public sealed class UnipileOptionsTests
     [InlineData("Unipile:BaseUrl", "not a url", "BaseUrl")]
     [InlineData("Unipile:ApiKey", "", "ApiKey")]
     [InlineData("Unipile:WebhookSecret", "", "WebhookSecret")]
-    public async Task OutsideDevelopmentTheServiceRefusesToStartWithoutAUsableUnipileConfiguration(string key, string value, string expected)
+    public async Task TheServiceStopsAtStartWithAClearError(string key, string value, string expected)
     {
-        await using var app = new SkyLightApp { Environment = "Production" };
-        app.Settings["Unipile:BaseUrl"] = "http://127.0.0.1:9";
-        app.Settings["Unipile:ApiKey"] = "key";
-        app.Settings["Unipile:WebhookSecret"] = "secret";
-        app.Settings[key] = value;
+        var database = TestFiles.NewDatabasePath();
+        var settings = new Dictionary<string, string>
+        {
+            ["Unipile:BaseUrl"] = "http://127.0.0.1:9",
+            ["Unipile:ApiKey"] = "key",
+            ["Unipile:WebhookSecret"] = "secret",
+            [key] = value,
+        };
+        string[] args = ["--urls", $"http://127.0.0.1:{ServiceProcess.FreePort()}", .. settings.Select(s => $"--{s.Key}={s.Value}")];
 
-        var error = Assert.Throws<AggregateException>(() => app.CreateClient());   // ValidateOnStart gathers every failure
+        var (exit, stdout, stderr) = await ServiceProcess.RunToExitAsync(database, "Production", args);
 
-        var invalid = Assert.IsType<OptionsValidationException>(error.InnerExceptions[0]);
-        Assert.Contains(expected, invalid.Message, StringComparison.Ordinal);
+        Assert.NotEqual(0, exit);
+        Assert.Contains(expected, stdout + stderr, StringComparison.Ordinal);
+        TestFiles.DeleteDatabase(database);
     }
 }

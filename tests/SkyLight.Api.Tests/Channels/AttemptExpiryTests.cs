@@ -1,0 +1,54 @@
+namespace SkyLight.Api.Tests.Channels;
+
+public sealed class ShortAttemptsApp : ChannelsApp
+{
+    public ShortAttemptsApp() => Settings["Channels:AttemptLifetime"] = "00:00:01";
+}
+
+/// <summary>Attempts nobody completes end as CREATION_FAIL, and their Unipile accounts are deleted.</summary>
+public sealed class AttemptExpiryTests(ShortAttemptsApp app) : IClassFixture<ShortAttemptsApp>
+{
+    [Fact]
+    public async Task AnUnscannedWhatsAppAttemptExpiresAsCreationFailWithItsAccountGone()
+    {
+        var workspace = await app.NewWorkspaceAsync();
+        var accountId = (await ChannelsApp.ConnectAsync(workspace.Client, "whatsapp")).GetProperty("account_id").GetString()!;
+
+        await Task.Delay(1200, TestContext.Current.CancellationToken);
+        var status = await ChannelsApp.StatusAsync(workspace.Client, "whatsapp", accountId);
+
+        Assert.Equal((false, false, false, "CREATION_FAIL"),
+            (status.GetProperty("completed").GetBoolean(), status.GetProperty("in_progress").GetBoolean(),
+             status.GetProperty("is_connected").GetBoolean(), status.GetProperty("sync_status").GetString()));
+        await ChannelsApp.WaitUntilAsync(async () => !(await app.EmulatorAccountIdsAsync()).Contains(accountId), "the expired attempt's account was not deleted");
+    }
+
+    [Fact]
+    public async Task AnExpiredTelegramAttemptShowsTheFailedStateFalseFalseEvenWithNobodyPolling()
+    {
+        var workspace = await app.NewWorkspaceAsync();
+        var accountId = (await ChannelsApp.ConnectAsync(workspace.Client, "telegram")).GetProperty("account_id").GetString()!;
+
+        // nobody polls: the expiry job alone ends the attempt and deletes the account
+        await ChannelsApp.WaitUntilAsync(async () => !(await app.EmulatorAccountIdsAsync()).Contains(accountId), "the expiry job did not run", seconds: 5);
+        var status = await ChannelsApp.StatusAsync(workspace.Client, "telegram", accountId);
+
+        Assert.Equal((false, false, "CREATION_FAIL"),
+            (status.GetProperty("completed").GetBoolean(), status.GetProperty("in_progress").GetBoolean(), status.GetProperty("sync_status").GetString()));
+    }
+
+    [Fact]
+    public async Task AfterAFailedAttemptConnectStartsAfresh()
+    {
+        var workspace = await app.NewWorkspaceAsync();
+        var first = (await ChannelsApp.ConnectAsync(workspace.Client, "whatsapp")).GetProperty("account_id").GetString()!;
+        await Task.Delay(1200, TestContext.Current.CancellationToken);
+        await ChannelsApp.StatusAsync(workspace.Client, "whatsapp", first);
+
+        var second = (await ChannelsApp.ConnectAsync(workspace.Client, "whatsapp")).GetProperty("account_id").GetString()!;
+        await app.ScanAsync(second);
+
+        Assert.NotEqual(first, second);
+        Assert.True((await ChannelsApp.PollStatusAsync(workspace.Client, "whatsapp", second, s => s.GetProperty("completed").GetBoolean())).GetProperty("is_connected").GetBoolean());
+    }
+}

@@ -1,0 +1,142 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using SkyLight.Api.Data;
+using SkyLight.Api.Unipile;
+
+namespace SkyLight.Api.Tests.Channels;
+
+/// <summary>
+/// The service and its embedded emulator on the real clock, with background jobs ticking fast. On dispose it
+/// checks the promise that matters most: the emulator holds no account the service does not know about.
+/// </summary>
+public class ChannelsApp : SkyLightApp
+{
+    private HttpClient? _emulator;
+
+    public ChannelsApp()
+    {
+        Settings["Channels:JobInterval"] = "00:00:00.200";
+        Settings["Channels:RetryBaseDelay"] = "00:00:00.100";
+        Settings["Unipile:RequestTimeout"] = "00:00:02";
+        Settings["Unipile:RetryDelay"] = "00:00:00.020";
+    }
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    protected override bool UsesFakeClock => false;
+
+    /// <summary>The embedded emulator: Unipile's routes need X-API-KEY, /_emulator routes nothing.</summary>
+    public HttpClient Emulator
+    {
+        get
+        {
+            StartServer();   // the emulator is the service's own: it runs once the service does
+            return _emulator ??= new HttpClient { BaseAddress = EmulatorUrl, DefaultRequestHeaders = { { "X-API-KEY", "emulator-key" } } };
+        }
+    }
+
+    public string WebhookSecret => Services.GetRequiredService<IOptions<UnipileOptions>>().Value.WebhookSecret;
+
+    public async Task<JsonElement> EmulatorAsync(HttpMethod method, string path, object? body = null)
+    {
+        using var request = new HttpRequestMessage(method, path) { Content = body is null ? null : JsonContent.Create(body) };
+        using var response = await Emulator.SendAsync(request, Ct);
+        response.EnsureSuccessStatusCode();
+        var text = await response.Content.ReadAsStringAsync(Ct);
+        return text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone();
+    }
+
+    public Task ScanAsync(string accountId, object? body = null) =>
+        EmulatorAsync(HttpMethod.Post, $"/_emulator/accounts/{accountId}/scan", body ?? new { phone_number = "966501234567" });
+
+    public async Task<string[]> EmulatorAccountIdsAsync() =>
+        [.. (await EmulatorAsync(HttpMethod.Get, "/_emulator/accounts")).EnumerateArray().Select(a => a.GetProperty("id").GetString()!)];
+
+    public async Task<int> UnipileCallsAsync(string method, string path) =>
+        (await EmulatorAsync(HttpMethod.Get, "/_emulator/requests")).EnumerateArray()
+            .Count(r => r.GetProperty("method").GetString() == method && r.GetProperty("path").GetString() == path);
+
+    /// <summary>POST /channels/{type}/connect; returns the data of a 200.</summary>
+    public static async Task<JsonElement> ConnectAsync(HttpClient client, string type)
+    {
+        var response = await client.PostAsync($"/api/v1/channels/{type}/connect", null, Ct);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return (await response.BodyAsync()).GetProperty("data");
+    }
+
+    public static async Task<JsonElement> StatusAsync(HttpClient client, string type, string? accountId = null)
+    {
+        var response = await client.GetAsync($"/api/v1/channels/{type}/status" + (accountId is null ? "" : $"?account_id={accountId}"), Ct);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return (await response.BodyAsync()).GetProperty("data");
+    }
+
+    /// <summary>Polls status the way an integrator does, until the condition holds (or fails after 10 s).</summary>
+    public static async Task<JsonElement> PollStatusAsync(HttpClient client, string type, string? accountId, Func<JsonElement, bool> until)
+    {
+        JsonElement status = default;
+        await WaitUntilAsync(async () => until(status = await StatusAsync(client, type, accountId)), $"{type} status never matched; last was {status}");
+        return status;
+    }
+
+    /// <summary>A connected channel of the type: connect, scan, poll to completed. Returns its id and account id.</summary>
+    public async Task<(int ChannelId, string AccountId)> ConnectedChannelAsync(HttpClient client, string type, object? scan = null)
+    {
+        var accountId = (await ConnectAsync(client, type)).GetProperty("account_id").GetString()!;
+        await ScanAsync(accountId, scan);
+        var status = await PollStatusAsync(client, type, accountId, s => s.GetProperty("completed").GetBoolean());
+        return (status.GetProperty("id").GetInt32(), accountId);
+    }
+
+    public async Task<HttpResponseMessage> PostWebhookAsync(string body, string? secret, string contentType = "application/json")
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/webhooks/unipile") { Content = new StringContent(body, System.Text.Encoding.UTF8, contentType) };
+        if (secret is not null)
+        {
+            request.Headers.Add("Unipile-Auth", secret);
+        }
+        return await CreateClient().SendAsync(request, Ct);
+    }
+
+    public static async Task WaitUntilAsync(Func<Task<bool>> condition, string because, double seconds = 10)
+    {
+        var deadline = TimeProvider.System.GetTimestamp() + (long)(seconds * TimeProvider.System.TimestampFrequency);
+        while (!await condition())
+        {
+            if (TimeProvider.System.GetTimestamp() > deadline)
+            {
+                Assert.Fail(because);
+            }
+            await Task.Delay(50, Ct);
+        }
+    }
+
+    /// <summary>Accounts at the emulator that no channel, pending attempt or queued deletion accounts for.</summary>
+    public async Task<string[]> OrphanedAccountsAsync()
+    {
+        await using var scope = Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<SkyLightDb>();
+        var known = new HashSet<string>(StringComparer.Ordinal);
+        known.UnionWith(await db.Channels.IgnoreQueryFilters().Where(c => c.UnipileAccountId != null).Select(c => c.UnipileAccountId!).ToListAsync());
+        known.UnionWith(await db.ConnectAttempts.IgnoreQueryFilters().Where(a => a.State == "pending").Select(a => a.UnipileAccountId).ToListAsync());
+        known.UnionWith(await db.RemoteDeletions.Select(d => d.UnipileAccountId).ToListAsync());
+        return [.. (await EmulatorAccountIdsAsync()).Where(id => !known.Contains(id))];
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        string[] orphans = [];
+        if (_emulator is not null)
+        {
+            orphans = await OrphanedAccountsAsync();
+            _emulator.Dispose();
+        }
+        await base.DisposeAsync();
+        Assert.True(orphans.Length == 0, $"the emulator holds accounts the service does not know about: {string.Join(", ", orphans)}");
+        GC.SuppressFinalize(this);
+    }
+}
