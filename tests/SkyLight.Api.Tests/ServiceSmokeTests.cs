@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Text.RegularExpressions;
 
 namespace SkyLight.Api.Tests;
@@ -7,12 +8,15 @@ namespace SkyLight.Api.Tests;
 public sealed partial class ServiceSmokeTests
 {
     [Fact]
-    public async Task FirstStartInDevelopmentPrintsAKeyThatWorksOverRealHttp()
+    public async Task FirstStartPrintsAKeyAndAWhatsAppChannelConnectsThroughTheEmbeddedEmulator()
     {
         var ct = TestContext.Current.CancellationToken;
         var database = TestFiles.NewDatabasePath();
         var port = ServiceProcess.FreePort();
-        await using var service = ServiceProcess.Start(database, "Development", "--urls", $"http://127.0.0.1:{port}");
+        var emulatorPort = ServiceProcess.FreePort();
+        // as `dotnet run` starts it (Development, embedded emulator), on free ports instead of 5080/5081
+        await using var service = ServiceProcess.Start(database, "Development",
+            "--urls", $"http://127.0.0.1:{port}", "--Unipile:EmbeddedEmulatorUrl", $"http://127.0.0.1:{emulatorPort}");
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
 
         await WaitUntilReadyAsync(http, service, ct);
@@ -28,7 +32,23 @@ public sealed partial class ServiceSmokeTests
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/health/live", ct)).StatusCode);
         // the banner shows the key twice (alone, then in a curl example); nothing else prints or logs it
         Assert.Equal([key.Value, key.Value], PrintedKey().Matches(service.Stdout).Select(m => m.Value));
+        Assert.Contains("no real WhatsApp, Telegram or Instagram account is connected", service.Stdout, StringComparison.Ordinal);
 
+        // the newcomer's first connection: QR from the service, scan through the emulator, poll to completed
+        http.DefaultRequestHeaders.Add("X-Api-Key", key.Value);
+        var connect = await (await http.PostAsync("/api/v1/channels/whatsapp/connect", null, ct)).BodyAsync();
+        var accountId = connect.GetProperty("data").GetProperty("account_id").GetString();
+        using var emulator = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{emulatorPort}") };
+        (await emulator.PostAsync($"/_emulator/accounts/{accountId}/scan", JsonContent.Create(new { phone_number = "966501234567" }), ct)).EnsureSuccessStatusCode();
+        System.Text.Json.JsonElement status = default;
+        for (var poll = 0; poll < 100 && !(status.ValueKind != System.Text.Json.JsonValueKind.Undefined && status.GetProperty("completed").GetBoolean()); poll++)
+        {
+            await Task.Delay(100, ct);
+            status = (await (await http.GetAsync($"/api/v1/channels/whatsapp/status?account_id={accountId}", ct)).BodyAsync()).GetProperty("data");
+        }
+
+        Assert.True(status.GetProperty("completed").GetBoolean(), $"never completed; last status {status}");
+        Assert.Equal("+966501234567", status.GetProperty("username").GetString());
         TestFiles.DeleteDatabase(database);
     }
 
