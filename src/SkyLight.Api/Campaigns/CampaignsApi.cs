@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 using SkyLight.Api.Data;
 using SkyLight.Api.Errors;
+using SkyLight.Api.Hosting;
 using SkyLight.Api.Tenancy;
 
 namespace SkyLight.Api.Campaigns;
@@ -27,13 +28,14 @@ internal static class CampaignsApi
     {
         var campaigns = api.MapGroup("/campaigns").WithTags("Campaigns");
         campaigns.MapPost("/", Create).WithName("CreateCampaign").WithSummary("Creates a draft campaign on one of the workspace's channels.");
-        campaigns.MapGet("/", List).WithName("ListCampaigns").WithSummary("Lists campaigns, newest first, with paging.");
-        campaigns.MapGet("/{id:int}", Get).WithName("GetCampaign");
+        campaigns.MapGet("/", List).WithName("ListCampaigns").WithSummary("Lists campaigns, newest first, with paging.").Errors(422);
+        campaigns.MapGet("/{id:int}", Get).WithName("GetCampaign").Errors(404);
         foreach (var (action, transition) in Transitions)
         {
             campaigns.MapPost($"/{{id:int}}/{action}", (int id, SkyLightDb db, TimeProvider time, CancellationToken ct) => Move(id, action, transition.From, transition.To, db, time, ct))
                 .WithName($"{CultureInfo.InvariantCulture.TextInfo.ToTitleCase(action)}Campaign")
-                .WithSummary($"{string.Join(" or ", transition.From)} → {transition.To}.");
+                .WithSummary($"{string.Join(" or ", transition.From)} → {transition.To}.")
+                .Errors(404, 409, 422);
         }
         return campaigns;
     }

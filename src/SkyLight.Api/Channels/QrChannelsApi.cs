@@ -4,6 +4,7 @@ using Microsoft.EntityFrameworkCore;
 using SkyLight.Api.Campaigns;
 using SkyLight.Api.Data;
 using SkyLight.Api.Errors;
+using SkyLight.Api.Hosting;
 using SkyLight.Api.Tenancy;
 
 namespace SkyLight.Api.Channels;
@@ -24,17 +25,21 @@ internal static class QrChannelsApi
         {
             var name = ChannelNames.Display(type);
             channels.MapPost($"/{type}/connect", (QrConnector connector, CurrentWorkspace workspace, CancellationToken ct) => Connect(type, connector, workspace, ct))
-                .WithName($"Connect{name}").WithSummary($"Starts a {name} login: a QR code to scan and an account_id to poll with.");
+                .WithName($"Connect{name}").WithSummary($"Starts a {name} login: a QR code to scan and an account_id to poll with.")
+                .Errors(409, 502, 503, 504);
             channels.MapGet($"/{type}/status", ([FromQuery(Name = "account_id")] string? accountId, SkyLightDb db, CurrentWorkspace workspace,
                     StatusPoller poller, RemoteDeletions deletions, TimeProvider time, CancellationToken ct) =>
                     Status(type, accountId, db, workspace, poller, deletions, time, ct))
-                .WithName($"Get{name}Status").WithSummary($"The {name} channel, with completed/in_progress while a login is pending.");
+                .WithName($"Get{name}Status").WithSummary($"The {name} channel, with completed/in_progress while a login is pending.")
+                .Errors(404);
             channels.MapPost($"/{type}/refresh", (SkyLightDb db, ChannelSync sync, CurrentWorkspace workspace, CancellationToken ct) =>
                     Refresh(type, db, sync, workspace, ct))
-                .WithName($"Refresh{name}").WithSummary($"Pulls the {name} account's status from Unipile.");
+                .WithName($"Refresh{name}").WithSummary($"Pulls the {name} account's status from Unipile.")
+                .Errors(404, 502, 503, 504);
             channels.MapPost($"/{type}/disconnect", (SkyLightDb db, RemoteDeletions deletions, TimeProvider time, CancellationToken ct) =>
                     Disconnect(type, db, deletions, time, ct))
-                .WithName($"Disconnect{name}").WithSummary($"Removes the {name} account from Unipile and deletes the channel.");
+                .WithName($"Disconnect{name}").WithSummary($"Removes the {name} account from Unipile and deletes the channel.")
+                .Errors(404, 422);
         }
         return channels;
     }

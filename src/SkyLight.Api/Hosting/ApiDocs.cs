@@ -1,11 +1,21 @@
+using System.Text.Json.Nodes;
 using Microsoft.OpenApi;
 using Scalar.AspNetCore;
+using SkyLight.Api.Errors;
 
 namespace SkyLight.Api.Hosting;
 
-/// <summary>The OpenAPI document is generated from the endpoints; <c>/docs</c> renders it.</summary>
+/// <summary>
+/// The OpenAPI document is generated from the endpoints; <c>/docs</c> renders it. Errors are documented as
+/// they are sent: the SkyLight envelope as application/json, validation as 422, never ProblemDetails.
+/// </summary>
 internal static class ApiDocs
 {
+    private const string ErrorSchema = "ErrorEnvelope";
+
+    /// <summary>What any authenticated route can answer, whatever the endpoint.</summary>
+    private static readonly int[] EveryApiRoute = [401, 403, 429, 500];
+
     public static WebApplicationBuilder AddApiDocs(this WebApplicationBuilder builder)
     {
         builder.Services.AddOpenApi(options => options.AddDocumentTransformer((document, _, _) =>
@@ -22,6 +32,7 @@ internal static class ApiDocs
             };
             document.Security ??= [];
             document.Security.Add(new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference("ApiKey", document)] = [] });
+            DescribeErrors(document);
             return Task.CompletedTask;
         }));
         return builder;
@@ -33,4 +44,77 @@ internal static class ApiDocs
         app.MapScalarApiReference("/docs", options => options.WithTitle("SkyLight Channels API"));
         return app;
     }
+
+    /// <summary>Declares the error statuses an endpoint answers beyond the ones every /api/v1 route can.</summary>
+    public static RouteHandlerBuilder Errors(this RouteHandlerBuilder endpoint, params int[] statuses)
+    {
+        foreach (var status in statuses)
+        {
+            endpoint.ProducesProblem(status);
+        }
+        return endpoint;
+    }
+
+    private static void DescribeErrors(OpenApiDocument document)
+    {
+        document.Components!.Schemas ??= new Dictionary<string, IOpenApiSchema>();
+        document.Components.Schemas[ErrorSchema] = new OpenApiSchema
+        {
+            Type = JsonSchemaType.Object,
+            Required = new HashSet<string> { "success", "message" },
+            Properties = new Dictionary<string, IOpenApiSchema>
+            {
+                ["success"] = new OpenApiSchema { Type = JsonSchemaType.Boolean, Const = "false" },
+                ["message"] = new OpenApiSchema { Type = JsonSchemaType.String },
+                ["errors"] = new OpenApiSchema
+                {
+                    Type = JsonSchemaType.Object,
+                    Description = "422 validation only: messages by snake_case field name.",
+                    AdditionalProperties = new OpenApiSchema { Type = JsonSchemaType.Array, Items = new OpenApiSchema { Type = JsonSchemaType.String } },
+                },
+                ["retry_after"] = new OpenApiSchema { Type = JsonSchemaType.Integer, Description = "429 only: seconds until the window resets." },
+            },
+            Examples = [JsonNode.Parse("""{"success": false, "message": "Unauthenticated. Please provide a valid API key."}""")!],
+        };
+        document.Components.Schemas.Remove("HttpValidationProblemDetails");
+        document.Components.Schemas.Remove("ProblemDetails");
+
+        foreach (var (path, item) in document.Paths)
+        {
+            foreach (var operation in item.Operations?.Values.ToList() ?? [])
+            {
+                operation.Responses ??= [];
+                var statuses = operation.Responses.Keys.Where(IsError).Select(int.Parse).ToHashSet();
+                if (statuses.Remove(400) && operation.RequestBody is not null)
+                {
+                    statuses.Add(422);   // the framework's validation is a 422 here
+                }
+                if (operation.RequestBody is not null)
+                {
+                    statuses.UnionWith([400, 413, 415, 422]);
+                }
+                if (path.StartsWith("/api/v1", StringComparison.Ordinal))
+                {
+                    statuses.UnionWith(EveryApiRoute);
+                }
+                foreach (var code in operation.Responses.Keys.Where(IsError).ToList())
+                {
+                    operation.Responses.Remove(code);
+                }
+                foreach (var status in statuses.Order())
+                {
+                    operation.Responses[status.ToString(System.Globalization.CultureInfo.InvariantCulture)] = new OpenApiResponse
+                    {
+                        Description = ErrorMessages.ForStatus(status),
+                        Content = new Dictionary<string, OpenApiMediaType>
+                        {
+                            ["application/json"] = new() { Schema = new OpenApiSchemaReference(ErrorSchema, document) },
+                        },
+                    };
+                }
+            }
+        }
+    }
+
+    private static bool IsError(string code) => code.Length == 3 && code[0] is '4' or '5';
 }

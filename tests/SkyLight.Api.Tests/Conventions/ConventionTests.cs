@@ -28,6 +28,15 @@ public sealed class ConventionTests(SkyLightApp app) : IClassFixture<SkyLightApp
 
         Assert.True(document.GetProperty("paths").TryGetProperty("/api/v1/account", out _));
         Assert.Equal("X-Api-Key", document.GetProperty("components").GetProperty("securitySchemes").GetProperty("ApiKey").GetProperty("name").GetString());
+
+        // every error is documented as it is sent: the envelope as application/json, and 401 on every route
+        var operations = document.GetProperty("paths").EnumerateObject()
+            .SelectMany(path => path.Value.EnumerateObject().Select(operation => (Name: $"{operation.Name} {path.Name}", Responses: operation.Value.GetProperty("responses"))))
+            .ToList();
+        Assert.All(operations.Where(o => o.Name.Contains("/api/v1", StringComparison.Ordinal)), o => Assert.True(o.Responses.TryGetProperty("401", out _), o.Name));
+        var errorSchemas = operations.SelectMany(o => o.Responses.EnumerateObject().Where(r => r.Name[0] is '4' or '5')
+            .Select(r => $"{o.Name} {r.Name}: {r.Value.GetProperty("content").EnumerateObject().Single().Name} {r.Value.GetProperty("content").EnumerateObject().Single().Value.GetProperty("schema").GetProperty("$ref").GetString()}"));
+        Assert.All(errorSchemas, e => Assert.EndsWith("application/json #/components/schemas/ErrorEnvelope", e, StringComparison.Ordinal));
     }
 
     /// <summary>The service may host the emulator (Development's default), but never call into it: only HTTP.</summary>
