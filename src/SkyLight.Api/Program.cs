@@ -53,7 +53,7 @@ app.MapUnipileWebhooks();
 
 var api = app.MapGroup("/api/v1").RequireAuthorization();
 api.MapAccount();
-api.MapQrChannels();
+api.MapChannels();
 api.MapCampaigns();
 
 await app.RunAsync();

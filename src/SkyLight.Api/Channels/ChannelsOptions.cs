@@ -18,6 +18,18 @@ internal sealed class ChannelsOptions
     [Range(typeof(TimeSpan), "00:00:00.010", "00:10:00")]
     public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>The shortest time between two resends of an Instagram code.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
+    public TimeSpan ResendCooldown { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How often the health pass re-reads every channel from Unipile, to catch sessions that died without a webhook.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan HealthInterval { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>How many channels the health pass reads from Unipile at once.</summary>
+    [Range(1, 64)]
+    public int HealthConcurrency { get; set; } = 4;
+
     /// <summary>How often background work (expiry, remote deletions, webhook inbox) looks for due items.</summary>
     [Range(typeof(TimeSpan), "00:00:00.010", "00:10:00")]
     public TimeSpan JobInterval { get; set; } = TimeSpan.FromSeconds(5);

@@ -8,11 +8,14 @@ internal static class ChannelsSetup
     {
         builder.Services.AddOptions<ChannelsOptions>().BindConfiguration(ChannelsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddScoped<ChannelSync>();
+        builder.Services.AddScoped<AttemptStore>();
         builder.Services.AddScoped<QrConnector>();
+        builder.Services.AddScoped<InstagramConnector>();
         builder.Services.AddScoped<RemoteDeletions>();
         builder.Services.AddSingleton<StatusPoller>();
         builder.Services.AddBackgroundLoop<RemoteDeletionProcessor>();
         builder.Services.AddBackgroundLoop<AttemptExpiry>();
+        builder.Services.AddBackgroundLoop<ChannelHealthPass>();
         return builder;
     }
 

@@ -14,6 +14,12 @@ internal sealed class ConnectAttempt
     public required string UnipileAccountId { get; init; }
     public string? QrCode { get; set; }
 
+    /// <summary>Instagram: the checkpoint Unipile waits on (OTP, 2FA, …).</summary>
+    public string? CheckpointType { get; set; }
+
+    /// <summary>Instagram: when the code was last resent, for the resend cooldown shared by every node.</summary>
+    public DateTimeOffset? LastResendAt { get; set; }
+
     /// <summary>A reconnect of the channel's own Unipile account; failing it must not delete that account.</summary>
     public bool IsReconnect { get; init; }
     public string State { get; set; } = AttemptStates.Pending;

@@ -14,6 +14,13 @@ internal static class Envelope
     public static Envelope<T> Of<T>(T data, string? message = null) => new(data, message);
 }
 
+/// <summary>A success that carries only a message, like the seed's resend answer.</summary>
+internal sealed record MessageEnvelope(string Message)
+{
+    [JsonPropertyOrder(-1)]
+    public bool Success { get; } = true;
+}
+
 /// <summary>The SkyLight error shape. Written only by <see cref="EnvelopeProblemWriter"/>.</summary>
 internal sealed record ErrorEnvelope(string Message)
 {

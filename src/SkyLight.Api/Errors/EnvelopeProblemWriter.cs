@@ -28,10 +28,15 @@ internal sealed class EnvelopeProblemWriter(IOptions<JsonOptions> json) : IProbl
         }
 
         response.StatusCode = status;
+        var retryAfter = problem.Extensions.TryGetValue(RetryAfterExtension, out var retry) && retry is int seconds ? seconds : (int?)null;
+        if (retryAfter is { } wait)
+        {
+            response.Headers.RetryAfter = wait.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
         var envelope = new ErrorEnvelope(MessageFor(status, problem.Detail, context.Exception))
         {
             Errors = errors,
-            RetryAfter = problem.Extensions.TryGetValue(RetryAfterExtension, out var retry) && retry is int seconds ? seconds : null,
+            RetryAfter = retryAfter,
         };
         return new ValueTask(response.WriteAsJsonAsync(envelope, json.Value.SerializerOptions, contentType: "application/json; charset=utf-8"));
     }

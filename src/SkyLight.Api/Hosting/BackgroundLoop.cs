@@ -14,6 +14,8 @@ internal abstract class BackgroundLoop(TimeProvider time, IOptions<ChannelsOptio
 
     protected TimeProvider Time { get; } = time;
 
+    protected ChannelsOptions Options => options.Value;
+
     /// <summary>When the <paramref name="attempt"/>-th retry is due: the base delay, doubled each time, at most 10 minutes.</summary>
     protected DateTimeOffset RetryAt(int attempt)
     {
@@ -33,24 +35,33 @@ internal abstract class BackgroundLoop(TimeProvider time, IOptions<ChannelsOptio
         }
     }
 
+    /// <summary>How long the loop sleeps between runs unless woken.</summary>
+    protected virtual TimeSpan Interval => options.Value.JobInterval;
+
+    /// <summary>False for a job that should first run one interval after start.</summary>
+    protected virtual bool RunsAtStart => true;
+
     /// <summary>Does the due work; returns how many items it handled.</summary>
     public abstract Task<int> RunOnceAsync(CancellationToken ct);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        while (!stoppingToken.IsCancellationRequested)
+        for (var run = RunsAtStart; !stoppingToken.IsCancellationRequested; run = true)
         {
-            try
+            if (run)
             {
-                await RunOnceAsync(stoppingToken);
-            }
-            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
-            {
-                log.LogError(e, "{Job} run failed", GetType().Name);
+                try
+                {
+                    await RunOnceAsync(stoppingToken);
+                }
+                catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+                {
+                    log.LogError(e, "{Job} run failed", GetType().Name);
+                }
             }
 
             using var sleep = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-            await Task.WhenAny(Task.Delay(options.Value.JobInterval, Time, sleep.Token), _wake.WaitAsync(sleep.Token));
+            await Task.WhenAny(Task.Delay(Interval, Time, sleep.Token), _wake.WaitAsync(sleep.Token));
             await sleep.CancelAsync();
         }
     }

@@ -1,6 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
+using SkyLight.Api.Channels;
 using SkyLight.Api.Data;
 using SkyLight.Api.Errors;
 using SkyLight.Api.Tenancy;
@@ -15,6 +16,8 @@ internal static class AccountApi
         var account = api.MapGroup("/account").WithTags("Account");
         account.MapGet("/", Get).WithName("GetAccount").WithSummary("The workspace the API key belongs to.");
         account.MapPatch("/", Update).WithName("UpdateAccount").WithSummary("Renames the workspace or changes its time zone.");
+        account.MapGet("/channels", Channels).WithName("GetAccountChannels")
+            .WithSummary("Every channel type of the workspace in one call: its channel object, or null when there is none.");
         return account;
     }
 
@@ -22,6 +25,13 @@ internal static class AccountApi
     {
         var workspace = await db.Workspaces.AsNoTracking().SingleAsync(w => w.Id == current.Id, ct);
         return TypedResults.Ok(Envelope.Of(AccountResponse.From(workspace)));
+    }
+
+    private static async Task<Ok<Envelope<AccountChannelsResponse>>> Channels(SkyLightDb db, CurrentWorkspace current, CancellationToken ct)
+    {
+        var channels = await db.Channels.AsNoTracking().ToDictionaryAsync(c => c.Type, ct);
+        ChannelResponse? Of(string type) => channels.TryGetValue(type, out var channel) ? ChannelResponse.From(channel, current.TimeZone) : null;
+        return TypedResults.Ok(Envelope.Of(new AccountChannelsResponse(Of(ChannelTypes.WhatsApp), Of(ChannelTypes.Telegram), Of(ChannelTypes.Instagram))));
     }
 
     private static async Task<Ok<Envelope<AccountResponse>>> Update(
@@ -34,6 +44,9 @@ internal static class AccountApi
         return TypedResults.Ok(Envelope.Of(AccountResponse.From(workspace), "Account updated."));
     }
 }
+
+/// <summary>The dashboard's one call: each channel type with its channel object, null when the workspace has none.</summary>
+internal sealed record AccountChannelsResponse(ChannelResponse? Whatsapp, ChannelResponse? Telegram, ChannelResponse? Instagram);
 
 internal sealed record AccountResponse(int Id, string Name, string Timezone, string CreatedAt)
 {

@@ -1,3 +1,5 @@
+using System.Net.Http.Json;
+
 namespace SkyLight.Api.Tests.Channels;
 
 public sealed class ShortAttemptsApp : ChannelsApp
@@ -35,6 +37,23 @@ public sealed class AttemptExpiryTests(ShortAttemptsApp app) : IClassFixture<Sho
 
         Assert.Equal((false, false, "CREATION_FAIL"),
             (status.GetProperty("completed").GetBoolean(), status.GetProperty("in_progress").GetBoolean(), status.GetProperty("sync_status").GetString()));
+    }
+
+    [Fact]
+    public async Task APendingInstagramVerificationExpiresLikeAQrAndIsCleanedUp()
+    {
+        var workspace = await app.NewWorkspaceAsync();
+        var username = $"ig_{Guid.NewGuid():N}"[..16];
+        await app.EmulatorAsync(HttpMethod.Post, "/_emulator/instagram/users", new { username, password = "pw", checkpoints = new[] { "OTP" }, code = "123456" });
+        var connect = await workspace.Client.PostAsJsonAsync("/api/v1/channels/instagram/connect", new { username, password = "pw" }, TestContext.Current.CancellationToken);
+        var accountId = (await connect.BodyAsync()).GetProperty("data").GetProperty("account_id").GetString()!;
+
+        await ChannelsApp.WaitUntilAsync(async () => !(await app.EmulatorAccountIdsAsync()).Contains(accountId), "the expiry job did not delete the account", seconds: 5);
+        var solve = await workspace.Client.PostAsJsonAsync("/api/v1/channels/instagram/2fa", new { account_id = accountId, code = "123456" }, TestContext.Current.CancellationToken);
+
+        await solve.AssertErrorAsync(422, "This verification has expired. Connect Instagram again to get a new code.");
+        Assert.Equal("CREATION_FAIL", (await (await workspace.Client.GetAsync("/api/v1/channels/instagram/status", TestContext.Current.CancellationToken)).BodyAsync())
+            .GetProperty("data").GetProperty("sync_status").GetString());
     }
 
     [Fact]

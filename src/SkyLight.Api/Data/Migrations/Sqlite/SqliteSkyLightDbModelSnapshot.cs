@@ -136,6 +136,10 @@ namespace SkyLight.Api.Data.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("channel_type");
 
+                    b.Property<string>("CheckpointType")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("checkpoint_type");
+
                     b.Property<long?>("EndedAt")
                         .HasColumnType("INTEGER")
                         .HasColumnName("ended_at");
@@ -147,6 +151,10 @@ namespace SkyLight.Api.Data.Migrations.Sqlite
                     b.Property<bool>("IsReconnect")
                         .HasColumnType("INTEGER")
                         .HasColumnName("is_reconnect");
+
+                    b.Property<long?>("LastResendAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("last_resend_at");
 
                     b.Property<string>("QrCode")
                         .HasColumnType("TEXT")

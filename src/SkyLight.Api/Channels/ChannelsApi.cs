@@ -9,8 +9,11 @@ using SkyLight.Api.Tenancy;
 
 namespace SkyLight.Api.Channels;
 
-/// <summary>WhatsApp and Telegram: connect by QR, poll status, refresh, disconnect.</summary>
-internal static class QrChannelsApi
+/// <summary>
+/// The channels: WhatsApp and Telegram connect by QR and poll status; Instagram (InstagramApi) logs in with
+/// credentials and codes; all three refresh and disconnect the same way.
+/// </summary>
+internal static class ChannelsApi
 {
     private static readonly Dictionary<string, string> ConnectMessages = new()
     {
@@ -18,7 +21,7 @@ internal static class QrChannelsApi
         [ChannelTypes.Telegram] = "QR code generated. Open Telegram → Settings → Devices → Link Desktop Device, then scan.",
     };
 
-    public static RouteGroupBuilder MapQrChannels(this RouteGroupBuilder api)
+    public static RouteGroupBuilder MapChannels(this RouteGroupBuilder api)
     {
         var channels = api.MapGroup("/channels").WithTags("Channels");
         foreach (var type in ConnectMessages.Keys)
@@ -32,6 +35,11 @@ internal static class QrChannelsApi
                     Status(type, accountId, db, workspace, poller, deletions, time, ct))
                 .WithName($"Get{name}Status").WithSummary($"The {name} channel, with completed/in_progress while a login is pending.")
                 .Errors(404);
+        }
+        channels.MapInstagram();
+        foreach (var type in new[] { ChannelTypes.WhatsApp, ChannelTypes.Telegram, ChannelTypes.Instagram })
+        {
+            var name = ChannelNames.Display(type);
             channels.MapPost($"/{type}/refresh", (SkyLightDb db, ChannelSync sync, CurrentWorkspace workspace, CancellationToken ct) =>
                     Refresh(type, db, sync, workspace, ct))
                 .WithName($"Refresh{name}").WithSummary($"Pulls the {name} account's status from Unipile.")

@@ -1,0 +1,200 @@
+using System.Net;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using SkyLight.Api.Data;
+using SkyLight.Api.Unipile;
+
+namespace SkyLight.Api.Channels;
+
+internal enum InstagramStepKind { Connected, CodeRequired, AnotherRound, AlreadyConnected, VerificationPending, InvalidCredentials, InvalidCode, Expired, UnsupportedCheckpoint, NotFound, Resent, Cooldown }
+
+/// <summary>Where an Instagram login stands after a call: the channel, the attempt waiting for a code, or why not.</summary>
+internal sealed record InstagramStep(InstagramStepKind Kind, Channel? Channel = null, ConnectAttempt? Attempt = null, string? Checkpoint = null, int RetryAfter = 0);
+
+/// <summary>
+/// The Instagram login: credentials, then as many verification rounds as Instagram asks for. The password
+/// goes to Unipile and nowhere else: not stored, not logged, not part of any exception.
+/// </summary>
+internal sealed class InstagramConnector(
+    SkyLightDb db, AttemptStore attempts, UnipileClient unipile, ChannelSync sync, RemoteDeletions deletions, TimeProvider time,
+    IOptions<ChannelsOptions> options)
+{
+    private const string Type = ChannelTypes.Instagram;
+
+    /// <summary>Checkpoints a user can answer with a code; anything else (CAPTCHA, …) cannot be completed here.</summary>
+    private static readonly string[] CodeCheckpoints = ["OTP", "2FA"];
+
+    public async Task<InstagramStep> ConnectAsync(string username, string password, string country, CancellationToken ct)
+    {
+        var channel = await db.Channels.SingleOrDefaultAsync(c => c.Type == Type, ct);
+        if (channel is { IsConnected: true })
+        {
+            return new InstagramStep(InstagramStepKind.AlreadyConnected);
+        }
+        var pending = await attempts.PendingAsync(Type, ct);
+        if (pending is { IsReconnect: true } && time.GetUtcNow() < pending.ExpiresAt)
+        {
+            return new InstagramStep(InstagramStepKind.VerificationPending, Attempt: pending);   // Unipile allows one intent per account
+        }
+
+        // the same Instagram user after a lost session: reconnect, keeping the Unipile account
+        var reconnectId = channel is { UnipileAccountId: { } id } && SyncStatuses.LostSession(channel.SyncStatus) &&
+            string.Equals(channel.Username, username, StringComparison.OrdinalIgnoreCase) ? id : null;
+        var request = new ConnectRequest(UnipileProvider.Instagram) { Username = username, Password = password, Country = country };
+        ConnectOutcome outcome;
+        try
+        {
+            outcome = reconnectId is null ? await unipile.ConnectAsync(request, ct) : await ReconnectOrConnectAsync(reconnectId, request, ct);
+        }
+        catch (UnipileException e) when (e.Is(HttpStatusCode.Unauthorized, "errors/invalid_credentials"))
+        {
+            return new InstagramStep(InstagramStepKind.InvalidCredentials);
+        }
+        catch (UnipileException e) when (e.StatusCode == (HttpStatusCode)425)
+        {
+            return new InstagramStep(InstagramStepKind.VerificationPending);
+        }
+
+        var isReconnect = reconnectId is not null && outcome.AccountId == reconnectId;
+        var checkpoint = outcome.Checkpoint?.Type;
+        if (checkpoint is not null && !CodeCheckpoints.Contains(checkpoint))
+        {
+            await attempts.ForgetAccountAsync(outcome.AccountId, isReconnect, ct);
+            return new InstagramStep(InstagramStepKind.UnsupportedCheckpoint, Checkpoint: checkpoint);
+        }
+
+        ConnectAttempt attempt;
+        try
+        {
+            attempt = await attempts.SaveAsync(Type, channel, pending, outcome.AccountId, isReconnect, qrCode: null, checkpoint, ct);
+        }
+        catch (DbUpdateException)
+        {
+            await attempts.ForgetAccountAsync(outcome.AccountId, isReconnect, ct);   // a concurrent connect won
+            var winner = await attempts.WinnerAsync(Type, ct);
+            return new InstagramStep(InstagramStepKind.CodeRequired, Attempt: winner, Checkpoint: winner.CheckpointType);
+        }
+        return checkpoint is null
+            ? await ConnectedAsync(attempt.UnipileAccountId, outcome.Result, ct)
+            : new InstagramStep(InstagramStepKind.CodeRequired, Attempt: attempt, Checkpoint: checkpoint);
+    }
+
+    public async Task<InstagramStep> SolveAsync(string accountId, string code, CancellationToken ct)
+    {
+        var (attempt, problem) = await OpenAttemptAsync(accountId, ct);
+        if (problem is not null)
+        {
+            return problem;
+        }
+        ConnectOutcome outcome;
+        try
+        {
+            outcome = await unipile.SolveCheckpointAsync(accountId, UnipileProvider.Instagram, code, ct);
+        }
+        catch (UnipileException e) when (e.Is(HttpStatusCode.Unauthorized, "errors/invalid_checkpoint_solution"))
+        {
+            return new InstagramStep(InstagramStepKind.InvalidCode, Attempt: attempt);   // the attempt stays open
+        }
+        catch (UnipileException e) when (IntentGone(e))
+        {
+            return await ExpireAsync(attempt!, ct);
+        }
+
+        if (outcome.Checkpoint?.Type is { } next)
+        {
+            if (!CodeCheckpoints.Contains(next))
+            {
+                await ExpireAsync(attempt!, ct);
+                return new InstagramStep(InstagramStepKind.UnsupportedCheckpoint, Checkpoint: next);
+            }
+            attempt!.CheckpointType = next;
+            await db.SaveChangesAsync(ct);
+            return new InstagramStep(InstagramStepKind.AnotherRound, Attempt: attempt, Checkpoint: next);
+        }
+        return await ConnectedAsync(accountId, outcome.Result, ct);
+    }
+
+    public async Task<InstagramStep> ResendAsync(string accountId, CancellationToken ct)
+    {
+        var (attempt, problem) = await OpenAttemptAsync(accountId, ct);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        // claimed in the database, so the cooldown holds across requests and nodes
+        var now = time.GetUtcNow();
+        var cooldown = options.Value.ResendCooldown;
+        var notBefore = now - cooldown;
+        var previous = attempt!.LastResendAt;
+        var claimed = await db.ConnectAttempts.Where(a => a.Id == attempt.Id && (a.LastResendAt == null || a.LastResendAt <= notBefore))
+            .ExecuteUpdateAsync(s => s.SetProperty(a => a.LastResendAt, now), ct);
+        if (claimed == 0)
+        {
+            var last = await db.ConnectAttempts.Where(a => a.Id == attempt.Id).Select(a => a.LastResendAt).SingleAsync(ct) ?? now;
+            return new InstagramStep(InstagramStepKind.Cooldown, RetryAfter: Math.Max(1, (int)Math.Ceiling((last + cooldown - now).TotalSeconds)));
+        }
+
+        try
+        {
+            await unipile.ResendCheckpointAsync(accountId, UnipileProvider.Instagram, ct);
+        }
+        catch (UnipileException e) when (IntentGone(e))
+        {
+            return await ExpireAsync(attempt, ct);
+        }
+        catch (UnipileException)
+        {
+            // nothing was sent: the user may try again at once
+            await db.ConnectAttempts.Where(a => a.Id == attempt.Id).ExecuteUpdateAsync(s => s.SetProperty(a => a.LastResendAt, previous), ct);
+            throw;
+        }
+        return new InstagramStep(InstagramStepKind.Resent, Attempt: attempt);
+    }
+
+    /// <summary>The workspace's Instagram attempt for the account, if it can still take a code.</summary>
+    private async Task<(ConnectAttempt? Attempt, InstagramStep? Problem)> OpenAttemptAsync(string accountId, CancellationToken ct)
+    {
+        var attempt = await db.ConnectAttempts.Include(a => a.Channel)
+            .Where(a => a.ChannelType == Type && a.UnipileAccountId == accountId).OrderByDescending(a => a.Id).FirstOrDefaultAsync(ct);
+        return attempt switch
+        {
+            null => (null, new InstagramStep(InstagramStepKind.NotFound)),
+            { State: AttemptStates.Completed } => (attempt, new InstagramStep(InstagramStepKind.Connected, attempt.Channel)),
+            { IsPending: false } => (attempt, new InstagramStep(InstagramStepKind.Expired)),
+            _ when time.GetUtcNow() >= attempt.ExpiresAt => (attempt, await ExpireAsync(attempt, ct)),
+            _ => (attempt, null),
+        };
+    }
+
+    private async Task<InstagramStep> ExpireAsync(ConnectAttempt attempt, CancellationToken ct)
+    {
+        AttemptExpiry.Expire(attempt, attempt.Channel, deletions, time.GetUtcNow());
+        await db.SaveChangesAsync(ct);
+        deletions.Wake();
+        return new InstagramStep(InstagramStepKind.Expired);
+    }
+
+    private async Task<InstagramStep> ConnectedAsync(string accountId, ConnectResult result, CancellationToken ct)
+    {
+        await sync.SyncAccountAsync(accountId, result == ConnectResult.Reconnected ? "RECONNECTED" : "CREATION_SUCCESS", failOnUnipileError: false, ct);
+        var channel = await db.Channels.AsNoTracking().SingleAsync(c => c.Type == Type, ct);
+        return new InstagramStep(InstagramStepKind.Connected, channel);
+    }
+
+    private async Task<ConnectOutcome> ReconnectOrConnectAsync(string accountId, ConnectRequest request, CancellationToken ct)
+    {
+        try
+        {
+            return await unipile.ReconnectAsync(accountId, request, ct);
+        }
+        catch (UnipileException e) when (e.StatusCode == HttpStatusCode.NotFound)
+        {
+            return await unipile.ConnectAsync(request, ct);
+        }
+    }
+
+    /// <summary>Unipile has forgotten the intent: timed out (408, then 400) or killed after a failure.</summary>
+    private static bool IntentGone(UnipileException e) =>
+        e.StatusCode is HttpStatusCode.RequestTimeout or HttpStatusCode.BadRequest || e.Type == "errors/authentication_intent_error";
+}
