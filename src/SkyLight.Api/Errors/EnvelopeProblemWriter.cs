@@ -21,7 +21,7 @@ internal sealed class EnvelopeProblemWriter(IOptions<JsonOptions> json) : IProbl
         var problem = context.ProblemDetails;
         var status = problem.Status ?? response.StatusCode;
 
-        var errors = problem is HttpValidationProblemDetails validation ? SnakeCase(validation.Errors) : null;
+        var errors = problem is HttpValidationProblemDetails validation ? SnakeCase(validation.Errors) : WrongTypeError(context.Exception);
         if (errors is not null)
         {
             status = StatusCodes.Status422UnprocessableEntity;   // validation is 422 in SkyLight, never 400
@@ -49,6 +49,15 @@ internal sealed class EnvelopeProblemWriter(IOptions<JsonOptions> json) : IProbl
         _ when exception is null && !string.IsNullOrEmpty(detail) => detail,
         _ => ErrorMessages.ForStatus(status),
     };
+
+    /// <summary>
+    /// Well-formed JSON with a value of the wrong type (<c>{"username": 123}</c>) is a validation failure of that
+    /// field, not a malformed body: System.Text.Json says so with a path and an InvalidOperationException inside.
+    /// </summary>
+    private static Dictionary<string, string[]>? WrongTypeError(Exception? exception) =>
+        exception is BadHttpRequestException { InnerException: JsonException { InnerException: InvalidOperationException, Path: ['$', '.', .. var field] } }
+            ? new Dictionary<string, string[]> { [field] = [$"The {field} field has the wrong type."] }
+            : null;
 
     private static Dictionary<string, string[]> SnakeCase(IDictionary<string, string[]> errors) =>
         errors.GroupBy(e => SnakeCase(e.Key))

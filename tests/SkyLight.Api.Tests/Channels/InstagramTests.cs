@@ -118,6 +118,7 @@ public sealed class InstagramTests(InstagramApp app) : IClassFixture<InstagramAp
     [InlineData("""{"username":"","password":""}""", "password,username")]
     [InlineData("""{"username":"brand","password":"pw","country":"ZZ"}""", "country")]
     [InlineData("""{"username":"brand","password":"pw","country":"SAU"}""", "country")]
+    [InlineData("""{"username":123,"password":"pw"}""", "username")]
     public async Task EachValidationErrorIs422WithItsField(string body, string fields)
     {
         var workspace = await app.NewWorkspaceAsync();

@@ -75,6 +75,18 @@ public sealed class ErrorEnvelopeTests(SkyLightApp app) : IClassFixture<SkyLight
     }
 
     [Fact]
+    public async Task AValueOfTheWrongTypeIs422ForThatField()
+    {
+        var workspace = await app.NewWorkspaceAsync();
+
+        var response = await workspace.Client.PatchAsync("/api/v1/account",
+            new StringContent("""{"name": 42}""", Encoding.UTF8, "application/json"), Ct);
+
+        await response.AssertErrorAsync(422, "The given data was invalid.", "errors");
+        Assert.Equal("The name field has the wrong type.", (await response.BodyAsync()).GetProperty("errors").GetProperty("name")[0].GetString());
+    }
+
+    [Fact]
     public async Task ValidUpdateSucceedsWithTheSuccessEnvelope()
     {
         var workspace = await app.NewWorkspaceAsync();
