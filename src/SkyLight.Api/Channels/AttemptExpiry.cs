@@ -24,8 +24,15 @@ internal sealed class AttemptExpiry(IServiceScopeFactory scopes, TimeProvider ti
         {
             var channel = await db.Channels.IgnoreQueryFilters([SkyLightDb.TenantFilter]).SingleAsync(c => c.Id == attempt.ChannelId, ct);
             Expire(attempt, channel, deletions, now);
+            try
+            {
+                await db.SaveChangesAsync(ct);
+            }
+            catch (DbUpdateConcurrencyException)
+            {
+                db.ChangeTracker.Clear();   // another node (or a webhook) ended it first
+            }
         }
-        await db.SaveChangesAsync(ct);
         deletions.Wake();
         return expired.Count;
     }

@@ -22,7 +22,14 @@ internal sealed class ChannelHealthPass(IServiceScopeFactory scopes, TimeProvide
         List<string> accounts;
         await using (var scope = scopes.CreateAsyncScope())
         {
-            accounts = await scope.ServiceProvider.GetRequiredService<SkyLightDb>().Channels.IgnoreQueryFilters([SkyLightDb.TenantFilter])
+            var db = scope.ServiceProvider.GetRequiredService<SkyLightDb>();
+            var now = Time.GetUtcNow();
+            // one node per interval runs the pass: the lease ends just before the next tick of any node
+            if (!await db.TryClaimJobAsync(nameof(ChannelHealthPass), now, now + Options.HealthInterval * 0.9, ct))
+            {
+                return 0;
+            }
+            accounts = await db.Channels.IgnoreQueryFilters([SkyLightDb.TenantFilter])
                 .Where(c => c.UnipileAccountId != null && c.SyncStatus != SyncStatuses.CreationFail)
                 .Select(c => c.UnipileAccountId!).ToListAsync(ct);
         }

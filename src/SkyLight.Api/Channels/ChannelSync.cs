@@ -18,6 +18,20 @@ internal sealed class ChannelSync(SkyLightDb db, UnipileClient unipile, RemoteDe
     /// </summary>
     public async Task SyncAccountAsync(string accountId, string? message, bool failOnUnipileError, CancellationToken ct)
     {
+        try
+        {
+            await SyncOnceAsync(accountId, message, failOnUnipileError, ct);
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            // another node changed the attempt meanwhile: apply Unipile's view to what is there now
+            db.ChangeTracker.Clear();
+            await SyncOnceAsync(accountId, message, failOnUnipileError, ct);
+        }
+    }
+
+    private async Task SyncOnceAsync(string accountId, string? message, bool failOnUnipileError, CancellationToken ct)
+    {
         var attempt = await db.ConnectAttempts.IgnoreQueryFilters([SkyLightDb.TenantFilter])
             .Where(a => a.UnipileAccountId == accountId).OrderByDescending(a => a.Id).FirstOrDefaultAsync(ct);
         var channel = attempt is { IsPending: true }

@@ -82,8 +82,15 @@ internal static class ChannelsApi
             {
                 var expiring = await db.ConnectAttempts.Include(a => a.Channel).SingleAsync(a => a.Id == attempt.Id, ct);
                 AttemptExpiry.Expire(expiring, expiring.Channel, deletions, time.GetUtcNow());
-                await db.SaveChangesAsync(ct);
-                deletions.Wake();
+                try
+                {
+                    await db.SaveChangesAsync(ct);
+                    deletions.Wake();
+                }
+                catch (DbUpdateConcurrencyException)
+                {
+                    db.ChangeTracker.Clear();   // ended meanwhile (the expiry job, a webhook, another node): read below
+                }
             }
             else
             {

@@ -30,6 +30,10 @@ internal sealed class ChannelsOptions
     [Range(1, 64)]
     public int HealthConcurrency { get; set; } = 4;
 
+    /// <summary>How long a node holds a claimed deletion or webhook; if it dies, another node takes over after this.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "01:00:00")]
+    public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromMinutes(1);
+
     /// <summary>How often background work (expiry, remote deletions, webhook inbox) looks for due items.</summary>
     [Range(typeof(TimeSpan), "00:00:00.010", "00:10:00")]
     public TimeSpan JobInterval { get; set; } = TimeSpan.FromSeconds(5);

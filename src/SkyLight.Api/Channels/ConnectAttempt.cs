@@ -20,6 +20,9 @@ internal sealed class ConnectAttempt
     /// <summary>Instagram: when the code was last resent, for the resend cooldown shared by every node.</summary>
     public DateTimeOffset? LastResendAt { get; set; }
 
+    /// <summary>When a node last asked Unipile about this pending account: the poll interval holds across nodes.</summary>
+    public DateTimeOffset? LastPolledAt { get; set; }
+
     /// <summary>A reconnect of the channel's own Unipile account; failing it must not delete that account.</summary>
     public bool IsReconnect { get; init; }
     public string State { get; set; } = AttemptStates.Pending;

@@ -170,8 +170,15 @@ internal sealed class InstagramConnector(
     private async Task<InstagramStep> ExpireAsync(ConnectAttempt attempt, CancellationToken ct)
     {
         AttemptExpiry.Expire(attempt, attempt.Channel, deletions, time.GetUtcNow());
-        await db.SaveChangesAsync(ct);
-        deletions.Wake();
+        try
+        {
+            await db.SaveChangesAsync(ct);
+            deletions.Wake();
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            db.ChangeTracker.Clear();   // ended meanwhile by the expiry job or another node: expired either way
+        }
         return new InstagramStep(InstagramStepKind.Expired);
     }
 

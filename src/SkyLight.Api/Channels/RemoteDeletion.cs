@@ -12,4 +12,7 @@ internal sealed class RemoteDeletion
     public required DateTimeOffset NextAttemptAt { get; set; }
     public int Attempts { get; set; }
     public string? LastError { get; set; }
+
+    /// <summary>Set by the node working on it; another node takes over once it passes (the first one died).</summary>
+    public DateTimeOffset? LeasedUntil { get; set; }
 }

@@ -30,9 +30,19 @@ internal sealed class RemoteDeletionProcessor(IServiceScopeFactory scopes, TimeP
         var db = scope.ServiceProvider.GetRequiredService<SkyLightDb>();
         var unipile = scope.ServiceProvider.GetRequiredService<UnipileClient>();
         var now = Time.GetUtcNow();
-        var due = await db.RemoteDeletions.Where(d => d.NextAttemptAt <= now).OrderBy(d => d.Id).Take(Batch).ToListAsync(ct);
-        foreach (var deletion in due)
+        var due = await db.RemoteDeletions.Where(d => d.NextAttemptAt <= now && (d.LeasedUntil == null || d.LeasedUntil < now))
+            .OrderBy(d => d.Id).Select(d => d.Id).Take(Batch).ToListAsync(ct);
+        foreach (var id in due)
         {
+            // claimed by one node only; a node that dies holding it lets the lease lapse
+            now = Time.GetUtcNow();
+            var leasedUntil = now + Options.LeaseDuration;
+            if (await db.RemoteDeletions.Where(d => d.Id == id && (d.LeasedUntil == null || d.LeasedUntil < now))
+                    .ExecuteUpdateAsync(s => s.SetProperty(d => d.LeasedUntil, leasedUntil), ct) == 0)
+            {
+                continue;
+            }
+            var deletion = await db.RemoteDeletions.SingleAsync(d => d.Id == id, ct);
             try
             {
                 await unipile.DeleteAccountAsync(deletion.UnipileAccountId, ct);
@@ -47,6 +57,7 @@ internal sealed class RemoteDeletionProcessor(IServiceScopeFactory scopes, TimeP
                 deletion.Attempts++;
                 deletion.LastError = e.Type;
                 deletion.NextAttemptAt = RetryAt(deletion.Attempts);
+                deletion.LeasedUntil = null;
                 log.LogWarning("Deleting Unipile account {AccountId} failed ({Type}); retry {Attempt} at {NextAttemptAt}",
                     deletion.UnipileAccountId, e.Type, deletion.Attempts, deletion.NextAttemptAt);
             }

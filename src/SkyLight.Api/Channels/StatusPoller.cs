@@ -1,3 +1,4 @@
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
 namespace SkyLight.Api.Channels;
@@ -43,6 +44,15 @@ internal sealed class StatusPoller(IServiceScopeFactory scopes, TimeProvider tim
         try
         {
             await using var scope = scopes.CreateAsyncScope();
+            var now = time.GetUtcNow();
+            var notBefore = now - options.Value.StatusPollInterval;
+            // another node may have asked Unipile moments ago: the interval is claimed in the database
+            if (await scope.ServiceProvider.GetRequiredService<Data.SkyLightDb>().ConnectAttempts.IgnoreQueryFilters([Data.SkyLightDb.TenantFilter])
+                    .Where(a => a.UnipileAccountId == accountId && a.State == AttemptStates.Pending && (a.LastPolledAt == null || a.LastPolledAt <= notBefore))
+                    .ExecuteUpdateAsync(s => s.SetProperty(a => a.LastPolledAt, now)) == 0)
+            {
+                return;
+            }
             await scope.ServiceProvider.GetRequiredService<ChannelSync>().SyncAccountAsync(accountId, null, failOnUnipileError: false, CancellationToken.None);
         }
         catch (Exception e) when (e is not OperationCanceledException)

@@ -5,11 +5,30 @@ namespace SkyLight.Api.Data;
 
 internal static class DatabaseSetup
 {
+    public const string Sqlite = "Sqlite";
+    public const string Postgres = "Postgres";
+
+    /// <summary>SQLite unless <c>Database:Provider</c> is <c>Postgres</c>; the connection string is <c>ConnectionStrings:Default</c>.</summary>
     public static WebApplicationBuilder AddDatabase(this WebApplicationBuilder builder)
     {
-        // read when the first context is made, so test hosts and verbs can point it elsewhere
-        builder.Services.AddDbContext<SkyLightDb, SqliteSkyLightDb>((services, options) => options.UseSkyLightSqlite(
-            services.GetRequiredService<IConfiguration>().GetConnectionString("Default") ?? "Data Source=skylight.db"));
+        var provider = builder.Configuration["Database:Provider"] is { Length: > 0 } configured ? configured : Sqlite;
+        // the connection string is read when the first context is made, so test hosts and verbs can point it elsewhere
+        static string ConnectionString(IServiceProvider services, string fallback) =>
+            services.GetRequiredService<IConfiguration>().GetConnectionString("Default") ?? fallback;
+        if (string.Equals(provider, Postgres, StringComparison.OrdinalIgnoreCase))
+        {
+            builder.Services.AddDbContext<SkyLightDb, PostgresSkyLightDb>((services, options) =>
+                options.UseSkyLightPostgres(ConnectionString(services, "Host=127.0.0.1;Database=skylight")));
+        }
+        else if (string.Equals(provider, Sqlite, StringComparison.OrdinalIgnoreCase))
+        {
+            builder.Services.AddDbContext<SkyLightDb, SqliteSkyLightDb>((services, options) =>
+                options.UseSkyLightSqlite(ConnectionString(services, "Data Source=skylight.db")));
+        }
+        else
+        {
+            throw new InvalidOperationException($"Database:Provider must be {Sqlite} or {Postgres}, not '{provider}'.");
+        }
         builder.Services.AddHealthChecks().AddDbContextCheck<SkyLightDb>("database", tags: ["ready"]);
         // first of all hosted services: every job after it may assume the schema exists
         builder.Services.AddHostedService<Hosting.DatabaseInitializer>();
@@ -20,10 +39,14 @@ internal static class DatabaseSetup
         options.UseSqlite(connectionString, sqlite => sqlite.MigrationsAssembly(typeof(SkyLightDb).Assembly.GetName().Name))
             .UseSnakeCaseNamingConvention();
 
+    public static DbContextOptionsBuilder UseSkyLightPostgres(this DbContextOptionsBuilder options, string connectionString) =>
+        options.UseNpgsql(connectionString, postgres => postgres.MigrationsAssembly(typeof(SkyLightDb).Assembly.GetName().Name))
+            .UseSnakeCaseNamingConvention();
+
     /// <summary>Applies committed migrations; every start and every management verb calls this first.</summary>
     public static async Task MigrateAsync(SkyLightDb db, CancellationToken ct)
     {
-        await db.Database.MigrateAsync(ct);
+        await db.Database.MigrateAsync(ct);   // EF takes a database lock: nodes starting together migrate once
         if (db.Database.GetDbConnection() is SqliteConnection { DataSource: not (null or "" or ":memory:") })
         {
             // WAL lets status pollers read while a webhook writes; the mode is stored in the file.

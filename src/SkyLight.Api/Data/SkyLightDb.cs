@@ -20,6 +20,7 @@ internal abstract class SkyLightDb(DbContextOptions options, CurrentWorkspace wo
     public DbSet<Campaign> Campaigns => Set<Campaign>();
     public DbSet<RemoteDeletion> RemoteDeletions => Set<RemoteDeletion>();
     public DbSet<WebhookInboxItem> WebhookInbox => Set<WebhookInboxItem>();
+    public DbSet<JobLease> JobLeases => Set<JobLease>();
 
     /// <summary>The name of the tenant filter; cross-workspace jobs name it in IgnoreQueryFilters so reviewers see it.</summary>
     public const string TenantFilter = "tenant";
@@ -66,7 +67,8 @@ internal abstract class SkyLightDb(DbContextOptions options, CurrentWorkspace wo
             attempt.HasIndex(a => new { a.State, a.ExpiresAt });
             attempt.HasOne(a => a.Channel).WithMany().HasForeignKey(a => a.ChannelId).OnDelete(DeleteBehavior.Cascade);
             attempt.Property(a => a.ChannelType).HasMaxLength(16);
-            attempt.Property(a => a.State).HasMaxLength(16);
+            // every state change is conditional on the state read: of two nodes ending one attempt, one wins
+            attempt.Property(a => a.State).HasMaxLength(16).IsConcurrencyToken();
         });
 
         modelBuilder.Entity<Campaign>(campaign =>
@@ -81,5 +83,10 @@ internal abstract class SkyLightDb(DbContextOptions options, CurrentWorkspace wo
 
         modelBuilder.Entity<RemoteDeletion>().HasIndex(d => d.NextAttemptAt);
         modelBuilder.Entity<WebhookInboxItem>().HasIndex(i => i.NextAttemptAt);
+        modelBuilder.Entity<JobLease>(lease =>
+        {
+            lease.HasKey(l => l.Name);
+            lease.Property(l => l.Name).HasMaxLength(64);
+        });
     }
 }

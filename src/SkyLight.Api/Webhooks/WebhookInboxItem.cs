@@ -8,4 +8,7 @@ internal sealed class WebhookInboxItem
     public required DateTimeOffset ReceivedAt { get; init; }
     public int Attempts { get; set; }
     public DateTimeOffset NextAttemptAt { get; set; }
+
+    /// <summary>Set by the node working on it; another node takes over once it passes (the first one died).</summary>
+    public DateTimeOffset? LeasedUntil { get; set; }
 }

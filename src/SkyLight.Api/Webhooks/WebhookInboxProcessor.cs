@@ -23,9 +23,19 @@ internal sealed class WebhookInboxProcessor(IServiceScopeFactory scopes, TimePro
         var db = scope.ServiceProvider.GetRequiredService<SkyLightDb>();
         var sync = scope.ServiceProvider.GetRequiredService<ChannelSync>();
         var now = Time.GetUtcNow();
-        var due = await db.WebhookInbox.Where(i => i.NextAttemptAt <= now).OrderBy(i => i.Id).Take(Batch).ToListAsync(ct);
-        foreach (var item in due)
+        var due = await db.WebhookInbox.Where(i => i.NextAttemptAt <= now && (i.LeasedUntil == null || i.LeasedUntil < now))
+            .OrderBy(i => i.Id).Select(i => i.Id).Take(Batch).ToListAsync(ct);
+        foreach (var id in due)
         {
+            // claimed by one node only; a node that dies holding it lets the lease lapse
+            now = Time.GetUtcNow();
+            var leasedUntil = now + Options.LeaseDuration;
+            if (await db.WebhookInbox.Where(i => i.Id == id && (i.LeasedUntil == null || i.LeasedUntil < now))
+                    .ExecuteUpdateAsync(s => s.SetProperty(i => i.LeasedUntil, leasedUntil), ct) == 0)
+            {
+                continue;
+            }
+            var item = await db.WebhookInbox.SingleAsync(i => i.Id == id, ct);
             if (Parse(item.Body) is not { } status)
             {
                 log.LogWarning("Webhook {ItemId} is not an account_status payload; dropped", item.Id);
@@ -41,6 +51,7 @@ internal sealed class WebhookInboxProcessor(IServiceScopeFactory scopes, TimePro
                 catch (Exception e) when (e is not OperationCanceledException && ++item.Attempts < MaxAttempts)
                 {
                     item.NextAttemptAt = RetryAt(item.Attempts);
+                    item.LeasedUntil = null;
                     log.LogWarning(e, "Webhook {ItemId} for {AccountId} failed; retry {Attempt}", item.Id, status.AccountId, item.Attempts);
                 }
                 catch (Exception e) when (e is not OperationCanceledException)

@@ -152,6 +152,10 @@ namespace SkyLight.Api.Data.Migrations.Sqlite
                         .HasColumnType("INTEGER")
                         .HasColumnName("is_reconnect");
 
+                    b.Property<long?>("LastPolledAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("last_polled_at");
+
                     b.Property<long?>("LastResendAt")
                         .HasColumnType("INTEGER")
                         .HasColumnName("last_resend_at");
@@ -165,6 +169,7 @@ namespace SkyLight.Api.Data.Migrations.Sqlite
                         .HasColumnName("started_at");
 
                     b.Property<string>("State")
+                        .IsConcurrencyToken()
                         .IsRequired()
                         .HasMaxLength(16)
                         .HasColumnType("TEXT")
@@ -214,6 +219,10 @@ namespace SkyLight.Api.Data.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("last_error");
 
+                    b.Property<long?>("LeasedUntil")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("leased_until");
+
                     b.Property<long>("NextAttemptAt")
                         .HasColumnType("INTEGER")
                         .HasColumnName("next_attempt_at");
@@ -236,6 +245,23 @@ namespace SkyLight.Api.Data.Migrations.Sqlite
                     b.ToTable("remote_deletions", (string)null);
                 });
 
+            modelBuilder.Entity("SkyLight.Api.Data.JobLease", b =>
+                {
+                    b.Property<string>("Name")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("name");
+
+                    b.Property<long>("LeasedUntil")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("leased_until");
+
+                    b.HasKey("Name")
+                        .HasName("pk_job_leases");
+
+                    b.ToTable("job_leases", (string)null);
+                });
+
             modelBuilder.Entity("SkyLight.Api.Webhooks.WebhookInboxItem", b =>
                 {
                     b.Property<long>("Id")
@@ -251,6 +277,10 @@ namespace SkyLight.Api.Data.Migrations.Sqlite
                         .IsRequired()
                         .HasColumnType("TEXT")
                         .HasColumnName("body");
+
+                    b.Property<long?>("LeasedUntil")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("leased_until");
 
                     b.Property<long>("NextAttemptAt")
                         .HasColumnType("INTEGER")

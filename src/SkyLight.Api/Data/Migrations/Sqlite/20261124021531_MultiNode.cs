@@ -1,0 +1,63 @@
+﻿using Microsoft.EntityFrameworkCore.Migrations;
+
+#nullable disable
+
+namespace SkyLight.Api.Data.Migrations.Sqlite
+{
+    /// <inheritdoc />
+    public partial class MultiNode : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.AddColumn<long>(
+                name: "leased_until",
+                table: "webhook_inbox",
+                type: "INTEGER",
+                nullable: true);
+
+            migrationBuilder.AddColumn<long>(
+                name: "leased_until",
+                table: "remote_deletions",
+                type: "INTEGER",
+                nullable: true);
+
+            migrationBuilder.AddColumn<long>(
+                name: "last_polled_at",
+                table: "connect_attempts",
+                type: "INTEGER",
+                nullable: true);
+
+            migrationBuilder.CreateTable(
+                name: "job_leases",
+                columns: table => new
+                {
+                    name = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    leased_until = table.Column<long>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_job_leases", x => x.name);
+                });
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropTable(
+                name: "job_leases");
+
+            migrationBuilder.DropColumn(
+                name: "leased_until",
+                table: "webhook_inbox");
+
+            migrationBuilder.DropColumn(
+                name: "leased_until",
+                table: "remote_deletions");
+
+            migrationBuilder.DropColumn(
+                name: "last_polled_at",
+                table: "connect_attempts");
+        }
+    }
+}
