@@ -28,7 +28,7 @@ internal sealed class ServiceProcess : IAsyncDisposable
         }
     }
 
-    public static ServiceProcess Start(string databasePath, string environment, params string[] args)
+    public static ServiceProcess Start(TestDatabase database, string environment, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -42,7 +42,10 @@ internal sealed class ServiceProcess : IAsyncDisposable
         {
             start.ArgumentList.Add(arg);
         }
-        start.Environment["ConnectionStrings__Default"] = $"Data Source={databasePath}";
+        foreach (var (key, value) in database.Settings)
+        {
+            start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
+        }
         start.Environment["ASPNETCORE_ENVIRONMENT"] = environment;
         start.Environment.Remove("ASPNETCORE_URLS");
 
@@ -55,13 +58,13 @@ internal sealed class ServiceProcess : IAsyncDisposable
     }
 
     /// <summary>Runs a management verb to completion.</summary>
-    public static Task<(int ExitCode, string Stdout, string Stderr)> RunVerbAsync(string databasePath, params string[] args) =>
-        RunToExitAsync(databasePath, "Production", args);
+    public static Task<(int ExitCode, string Stdout, string Stderr)> RunVerbAsync(TestDatabase database, params string[] args) =>
+        RunToExitAsync(database, "Production", args);
 
     /// <summary>Runs the binary until it exits by itself (a verb, or a start that fails), within a minute.</summary>
-    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunToExitAsync(string databasePath, string environment, params string[] args)
+    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunToExitAsync(TestDatabase database, string environment, params string[] args)
     {
-        await using var process = Start(databasePath, environment, args);
+        await using var process = Start(database, environment, args);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
         timeout.CancelAfter(TimeSpan.FromSeconds(60));
         await process._process.WaitForExitAsync(timeout.Token);

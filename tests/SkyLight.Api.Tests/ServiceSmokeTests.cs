@@ -11,7 +11,7 @@ public sealed partial class ServiceSmokeTests
     public async Task FirstStartPrintsAKeyAndAWhatsAppChannelConnectsThroughTheEmbeddedEmulator()
     {
         var ct = TestContext.Current.CancellationToken;
-        var database = TestFiles.NewDatabasePath();
+        var database = TestDatabase.New();
         var port = ServiceProcess.FreePort();
         var emulatorPort = ServiceProcess.FreePort();
         // as `dotnet run` starts it (Development, embedded emulator), on free ports instead of 5080/5081
@@ -49,7 +49,7 @@ public sealed partial class ServiceSmokeTests
 
         Assert.True(status.GetProperty("completed").GetBoolean(), $"never completed; last status {status}");
         Assert.Equal("+966501234567", status.GetProperty("username").GetString());
-        TestFiles.DeleteDatabase(database);
+        await database.DropAsync();
     }
 
     private static async Task WaitUntilReadyAsync(HttpClient http, ServiceProcess service, CancellationToken ct)

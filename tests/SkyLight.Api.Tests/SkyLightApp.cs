@@ -2,7 +2,6 @@ using System.Net.Http.Headers;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
@@ -27,8 +26,8 @@ public class SkyLightApp : WebApplicationFactory<Program>
     /// <summary>The embedded emulator: Unipile's API and the /_emulator control routes.</summary>
     public Uri EmulatorUrl => new($"http://127.0.0.1:{_emulatorPort}");
 
-    /// <summary>Set it to open a database file something else (a management verb) wrote.</summary>
-    public string DatabasePath { get; init; } = TestFiles.NewDatabasePath();
+    /// <summary>Set it to open a database something else (a management verb) wrote.</summary>
+    public TestDatabase Database { get; init; } = TestDatabase.New();
 
     /// <summary>Development by default, which hosts the emulator when Unipile:BaseUrl is empty.</summary>
     public string Environment { get; init; } = "Development";
@@ -48,7 +47,10 @@ public class SkyLightApp : WebApplicationFactory<Program>
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment(Environment);
-        builder.UseSetting("ConnectionStrings:Default", $"Data Source={DatabasePath}");
+        foreach (var (key, value) in Database.Settings)
+        {
+            builder.UseSetting(key, value);
+        }
         builder.UseSetting("urls", $"http://127.0.0.1:{_port}");
         builder.UseSetting("Unipile:EmbeddedEmulatorUrl", EmulatorUrl.ToString().TrimEnd('/'));
         builder.UseSetting("Emulator:TelegramConfirmDelay", "00:00:00.200");
@@ -93,8 +95,7 @@ public class SkyLightApp : WebApplicationFactory<Program>
     public override async ValueTask DisposeAsync()
     {
         await base.DisposeAsync();
-        SqliteConnection.ClearAllPools();
-        TestFiles.DeleteDatabase(DatabasePath);
+        await Database.DropAsync();
         GC.SuppressFinalize(this);
     }
 }

@@ -109,7 +109,9 @@ internal static class CampaignsApi
 
         // conditional on the status we read, so two concurrent transitions cannot both win
         var now = time.GetUtcNow();
-        var moved = await db.Campaigns.Where(c => c.Id == id && c.Status == campaign.Status)
+        var needsChannel = to == CampaignStatuses.Running;
+        var moved = await db.Campaigns.Where(c => c.Id == id && c.Status == campaign.Status &&
+                (!needsChannel || db.Channels.Any(ch => ch.Id == c.ChannelId && ch.IsConnected)))
             .ExecuteUpdateAsync(s => s.SetProperty(c => c.Status, to).SetProperty(c => c.UpdatedAt, now), ct);
         if (moved == 0)
         {

@@ -49,8 +49,7 @@ internal sealed class AttemptExpiry(IServiceScopeFactory scopes, TimeProvider ti
         deletions.Enqueue(attempt.UnipileAccountId, now);
         if (!channel.IsConnected)
         {
-            channel.SyncStatus = SyncStatuses.CreationFail;
-            channel.LastSyncedAt = now;
+            channel.SyncStatus = SyncStatuses.CreationFail;   // last_synced_at stays: nothing came from Unipile
         }
     }
 }

@@ -59,13 +59,17 @@ internal sealed class AttemptStore(SkyLightDb db, CurrentWorkspace workspace, Re
         return attempt;
     }
 
-    /// <summary>After a lost race: the winner's attempt, for the loser to show.</summary>
-    public async Task<ConnectAttempt> WinnerAsync(string type, CancellationToken ct)
+    /// <summary>
+    /// After a lost race: the winner's pending attempt for the loser to show, or null when there is none (the
+    /// channel got connected meanwhile, or was disconnected).
+    /// </summary>
+    public async Task<ConnectAttempt?> WinnerAsync(string type, CancellationToken ct)
     {
         db.ChangeTracker.Clear();
-        return await db.ConnectAttempts.AsNoTracking().SingleOrDefaultAsync(a => a.ChannelType == type && a.State == AttemptStates.Pending, ct)
-            ?? throw new InvalidOperationException("A concurrent connect won but left no pending attempt.");
+        return await db.ConnectAttempts.AsNoTracking().SingleOrDefaultAsync(a => a.ChannelType == type && a.State == AttemptStates.Pending, ct);
     }
+
+    public Task<bool> IsConnectedAsync(string type, CancellationToken ct) => db.Channels.AnyAsync(c => c.Type == type && c.IsConnected, ct);
 
     /// <summary>An account this service will not track must not stay at Unipile; a reconnected one is the channel's own.</summary>
     public async Task ForgetAccountAsync(string accountId, bool isReconnect, CancellationToken ct)

@@ -91,7 +91,8 @@ internal sealed class ChannelSync(SkyLightDb db, UnipileClient unipile, RemoteDe
         }
 
         var source = account?.Status ?? message;
-        if (message is "CREATION_SUCCESS" or "RECONNECTED")
+        // CREATION_SUCCESS/RECONNECTED completes an attempt; a late copy must not revive a session Unipile says is lost
+        if (message is "CREATION_SUCCESS" or "RECONNECTED" && (pending is not null || account is null) && !SyncStatuses.LostSession(account?.Status ?? ""))
         {
             Connected(channel, pending, account, source == SyncStatuses.Ok ? SyncStatuses.Ok : SyncStatuses.Connecting, now);
             return;

@@ -81,7 +81,10 @@ internal static class ChannelsApi
             if (time.GetUtcNow() >= attempt.ExpiresAt)
             {
                 var expiring = await db.ConnectAttempts.Include(a => a.Channel).SingleAsync(a => a.Id == attempt.Id, ct);
-                AttemptExpiry.Expire(expiring, expiring.Channel, deletions, time.GetUtcNow());
+                if (expiring.IsPending)
+                {
+                    AttemptExpiry.Expire(expiring, expiring.Channel, deletions, time.GetUtcNow());
+                }
                 try
                 {
                     await db.SaveChangesAsync(ct);

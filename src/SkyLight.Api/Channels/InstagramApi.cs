@@ -22,7 +22,7 @@ internal static class InstagramApi
     {
         channels.MapPost("/instagram/connect", Connect).WithName("ConnectInstagram")
             .WithSummary("Logs in with username and password; answers the channel, or requires_2fa with the checkpoint to solve.")
-            .Errors(409, 502, 503, 504);
+            .Errors(409, 422, 502, 503, 504);
         channels.MapPost("/instagram/2fa", Solve).WithName("SolveInstagram2fa")
             .WithSummary("Submits a verification code: the channel, or requires_2fa again for another round.")
             .Errors(404, 502, 503, 504);
@@ -42,8 +42,6 @@ internal static class InstagramApi
         {
             InstagramStepKind.CodeRequired => CodeRequiredResult(step, CodeSent),
             InstagramStepKind.AlreadyConnected => ApiErrors.Conflict("Instagram is already connected. Disconnect it first."),
-            InstagramStepKind.VerificationPending => ApiErrors.Conflict(
-                "A verification for this Instagram account is already in progress. Submit the code to POST /channels/instagram/2fa, or wait until it expires."),
             InstagramStepKind.InvalidCredentials => ApiErrors.Unprocessable("The Instagram username or password is incorrect."),
             InstagramStepKind.UnsupportedCheckpoint => ApiErrors.Unprocessable(UnsupportedCheckpoint(step.Checkpoint!)),
             _ => TypedResults.Ok(Envelope.Of(ChannelResponse.From(step.Channel!, workspace.TimeZone))),

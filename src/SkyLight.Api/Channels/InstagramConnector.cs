@@ -6,7 +6,7 @@ using SkyLight.Api.Unipile;
 
 namespace SkyLight.Api.Channels;
 
-internal enum InstagramStepKind { Connected, CodeRequired, AnotherRound, AlreadyConnected, VerificationPending, InvalidCredentials, InvalidCode, Expired, UnsupportedCheckpoint, NotFound, Resent, Cooldown }
+internal enum InstagramStepKind { Connected, CodeRequired, AnotherRound, AlreadyConnected, InvalidCredentials, InvalidCode, Expired, UnsupportedCheckpoint, NotFound, Resent, Cooldown }
 
 /// <summary>Where an Instagram login stands after a call: the channel, the attempt waiting for a code, or why not.</summary>
 internal sealed record InstagramStep(InstagramStepKind Kind, Channel? Channel = null, ConnectAttempt? Attempt = null, string? Checkpoint = null, int RetryAfter = 0);
@@ -34,7 +34,8 @@ internal sealed class InstagramConnector(
         var pending = await attempts.PendingAsync(Type, ct);
         if (pending is { IsReconnect: true } && time.GetUtcNow() < pending.ExpiresAt)
         {
-            return new InstagramStep(InstagramStepKind.VerificationPending, Attempt: pending);   // Unipile allows one intent per account
+            // Unipile allows one intent per account: the code already sent is still the one to enter
+            return new InstagramStep(InstagramStepKind.CodeRequired, Attempt: pending, Checkpoint: pending.CheckpointType);
         }
 
         // the same Instagram user after a lost session: reconnect, keeping the Unipile account
@@ -52,7 +53,12 @@ internal sealed class InstagramConnector(
         }
         catch (UnipileException e) when (e.StatusCode == (HttpStatusCode)425)
         {
-            return new InstagramStep(InstagramStepKind.VerificationPending);
+            // a concurrent connect got this account's intent first: its code is the one to enter
+            if (await attempts.PendingAsync(Type, ct) is not { } current)
+            {
+                throw;
+            }
+            return new InstagramStep(InstagramStepKind.CodeRequired, Attempt: current, Checkpoint: current.CheckpointType);
         }
 
         var isReconnect = reconnectId is not null && outcome.AccountId == reconnectId;
@@ -63,19 +69,24 @@ internal sealed class InstagramConnector(
             return new InstagramStep(InstagramStepKind.UnsupportedCheckpoint, Checkpoint: checkpoint);
         }
 
+        // from here on Unipile holds an account: record it or forget it, whatever happens to the request
         ConnectAttempt attempt;
         try
         {
-            attempt = await attempts.SaveAsync(Type, channel, pending, outcome.AccountId, isReconnect, qrCode: null, checkpoint, ct);
+            attempt = await attempts.SaveAsync(Type, channel, pending, outcome.AccountId, isReconnect, qrCode: null, checkpoint, CancellationToken.None);
         }
         catch (DbUpdateException)
         {
-            await attempts.ForgetAccountAsync(outcome.AccountId, isReconnect, ct);   // a concurrent connect won
-            var winner = await attempts.WinnerAsync(Type, ct);
-            return new InstagramStep(InstagramStepKind.CodeRequired, Attempt: winner, Checkpoint: winner.CheckpointType);
+            // another request changed this channel first: a concurrent connect, a completed login, a disconnect
+            await attempts.ForgetAccountAsync(outcome.AccountId, isReconnect, CancellationToken.None);
+            return await attempts.WinnerAsync(Type, CancellationToken.None) is { } winner
+                ? new InstagramStep(InstagramStepKind.CodeRequired, Attempt: winner, Checkpoint: winner.CheckpointType)
+                : await attempts.IsConnectedAsync(Type, CancellationToken.None)
+                    ? new InstagramStep(InstagramStepKind.AlreadyConnected)
+                    : throw new ConcurrentChangeException();
         }
         return checkpoint is null
-            ? await ConnectedAsync(attempt.UnipileAccountId, outcome.Result, ct)
+            ? await ConnectedAsync(attempt.UnipileAccountId, outcome.Result, CancellationToken.None)
             : new InstagramStep(InstagramStepKind.CodeRequired, Attempt: attempt, Checkpoint: checkpoint);
     }
 
@@ -201,7 +212,8 @@ internal sealed class InstagramConnector(
         }
     }
 
-    /// <summary>Unipile has forgotten the intent: timed out (408, then 400) or killed after a failure.</summary>
+    /// <summary>Unipile has forgotten the intent: timed out (408, then 400 invalid_request) or killed after a failure.</summary>
     private static bool IntentGone(UnipileException e) =>
-        e.StatusCode is HttpStatusCode.RequestTimeout or HttpStatusCode.BadRequest || e.Type == "errors/authentication_intent_error";
+        e.StatusCode == HttpStatusCode.RequestTimeout || e.Is(HttpStatusCode.BadRequest, "errors/invalid_request") ||
+        e.Type == "errors/authentication_intent_error";
 }

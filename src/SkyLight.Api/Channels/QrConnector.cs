@@ -49,15 +49,17 @@ internal sealed class QrConnector(SkyLightDb db, AttemptStore attempts, UnipileC
             throw new UnipileException(null, UnipileException.UnexpectedResponse, "Unipile did not answer with a QR code", outcome.Result.ToString());
         }
 
+        // from here on Unipile holds an account: record it or forget it, whatever happens to the request
         try
         {
-            return await attempts.SaveAsync(type, channel, pending, outcome.AccountId, isReconnect, qrCode, checkpointType: null, ct);
+            return await attempts.SaveAsync(type, channel, pending, outcome.AccountId, isReconnect, qrCode, checkpointType: null, CancellationToken.None);
         }
         catch (DbUpdateException)
         {
-            // another connect for this workspace and type committed first (the unique indexes said so)
-            await attempts.ForgetAccountAsync(outcome.AccountId, isReconnect, ct);
-            return await attempts.WinnerAsync(type, ct);
+            // another request changed this channel first: a concurrent connect, a scan that completed, a disconnect
+            await attempts.ForgetAccountAsync(outcome.AccountId, isReconnect, CancellationToken.None);
+            return await attempts.WinnerAsync(type, CancellationToken.None)
+                ?? (await attempts.IsConnectedAsync(type, CancellationToken.None) ? null : throw new ConcurrentChangeException());
         }
     }
 

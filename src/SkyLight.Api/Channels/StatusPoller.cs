@@ -23,6 +23,14 @@ internal sealed class StatusPoller(IServiceScopeFactory scopes, TimeProvider tim
             {
                 return current.Task;
             }
+            if (_polls.Count > 10_000)
+            {
+                // attempts that ended without a poller noticing: forget their history
+                foreach (var stale in _polls.Where(p => p.Value.Task.IsCompleted && now - p.Value.StartedAt > options.Value.StatusPollInterval).ToList())
+                {
+                    _polls.Remove(stale.Key);
+                }
+            }
             var poll = PollAsync(accountId);
             _polls[accountId] = new Poll(now, poll);
             return poll;

@@ -46,6 +46,7 @@ internal sealed class EnvelopeProblemWriter(IOptions<JsonOptions> json) : IProbl
         >= 500 => ErrorMessages.ForStatus(status),   // never exception text
         StatusCodes.Status422UnprocessableEntity when detail is null => ErrorMessages.InvalidData,
         StatusCodes.Status400BadRequest when exception?.InnerException is JsonException => ErrorMessages.InvalidJson,
+        StatusCodes.Status409Conflict when exception is Channels.ConcurrentChangeException => exception.Message,
         _ when exception is null && !string.IsNullOrEmpty(detail) => detail,
         _ => ErrorMessages.ForStatus(status),
     };

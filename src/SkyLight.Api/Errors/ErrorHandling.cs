@@ -20,6 +20,7 @@ internal static class ErrorHandling
                 UnipileException { Type: UnipileException.Timeout } => StatusCodes.Status504GatewayTimeout,
                 UnipileException { Type: UnipileException.CircuitOpen } => StatusCodes.Status503ServiceUnavailable,
                 UnipileException => StatusCodes.Status502BadGateway,
+                Channels.ConcurrentChangeException => StatusCodes.Status409Conflict,
                 _ => StatusCodes.Status500InternalServerError,
             };
             options.SuppressDiagnosticsCallback = _ => true;   // UnhandledExceptionLogger already logged it, with the request id

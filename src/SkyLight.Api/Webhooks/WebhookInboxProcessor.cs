@@ -35,6 +35,7 @@ internal sealed class WebhookInboxProcessor(IServiceScopeFactory scopes, TimePro
             {
                 continue;
             }
+            db.ChangeTracker.Clear();   // each webhook starts from what the database holds now
             var item = await db.WebhookInbox.SingleAsync(i => i.Id == id, ct);
             if (Parse(item.Body) is not { } status)
             {
@@ -50,6 +51,10 @@ internal sealed class WebhookInboxProcessor(IServiceScopeFactory scopes, TimePro
                 }
                 catch (Exception e) when (e is not OperationCanceledException && ++item.Attempts < MaxAttempts)
                 {
+                    var attempts = item.Attempts;
+                    db.ChangeTracker.Clear();   // the failed changes must not ride along with the retry bookkeeping
+                    item = await db.WebhookInbox.SingleAsync(i => i.Id == id, ct);
+                    item.Attempts = attempts;
                     item.NextAttemptAt = RetryAt(item.Attempts);
                     item.LeasedUntil = null;
                     log.LogWarning(e, "Webhook {ItemId} for {AccountId} failed; retry {Attempt}", item.Id, status.AccountId, item.Attempts);
@@ -57,7 +62,8 @@ internal sealed class WebhookInboxProcessor(IServiceScopeFactory scopes, TimePro
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
                     log.LogError(e, "Webhook {ItemId} for {AccountId} failed {Attempts} times; dropped", item.Id, status.AccountId, item.Attempts);
-                    db.WebhookInbox.Remove(item);
+                    db.ChangeTracker.Clear();
+                    db.WebhookInbox.Remove(await db.WebhookInbox.SingleAsync(i => i.Id == id, ct));
                 }
             }
             await db.SaveChangesAsync(ct);

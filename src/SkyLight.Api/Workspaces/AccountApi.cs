@@ -17,7 +17,7 @@ internal static class AccountApi
         account.MapGet("/", Get).WithName("GetAccount").WithSummary("The workspace the API key belongs to.");
         account.MapPatch("/", Update).WithName("UpdateAccount").WithSummary("Renames the workspace or changes its time zone.");
         account.MapGet("/channels", Channels).WithName("GetAccountChannels")
-            .WithSummary("Every channel type of the workspace in one call: its channel object, or null when there is none.");
+            .WithSummary("Every channel type of the workspace in one call: its channel object, or null when it is not connected.");
         return account;
     }
 
@@ -30,7 +30,7 @@ internal static class AccountApi
     private static async Task<Ok<Envelope<AccountChannelsResponse>>> Channels(SkyLightDb db, CurrentWorkspace current, CancellationToken ct)
     {
         var channels = await db.Channels.AsNoTracking().ToDictionaryAsync(c => c.Type, ct);
-        ChannelResponse? Of(string type) => channels.TryGetValue(type, out var channel) ? ChannelResponse.From(channel, current.TimeZone) : null;
+        ChannelResponse? Of(string type) => channels.TryGetValue(type, out var channel) && channel.IsConnected ? ChannelResponse.From(channel, current.TimeZone) : null;
         return TypedResults.Ok(Envelope.Of(new AccountChannelsResponse(Of(ChannelTypes.WhatsApp), Of(ChannelTypes.Telegram), Of(ChannelTypes.Instagram))));
     }
 
@@ -45,7 +45,7 @@ internal static class AccountApi
     }
 }
 
-/// <summary>The dashboard's one call: each channel type with its channel object, null when the workspace has none.</summary>
+/// <summary>The dashboard's one call: each channel type with its channel object, null when it is not connected.</summary>
 internal sealed record AccountChannelsResponse(ChannelResponse? Whatsapp, ChannelResponse? Telegram, ChannelResponse? Instagram);
 
 internal sealed record AccountResponse(int Id, string Name, string Timezone, string CreatedAt)

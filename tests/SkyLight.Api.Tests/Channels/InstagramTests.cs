@@ -189,7 +189,8 @@ public sealed class InstagramTests(InstagramApp app) : IClassFixture<InstagramAp
         var workspace = await app.NewWorkspaceAsync();
         var channel = (await (await ConnectAsync(workspace, NewUsername(), "pw")).BodyAsync()).GetProperty("data");
         var accountId = (await app.EmulatorAsync(HttpMethod.Get, "/_emulator/accounts")).EnumerateArray()
-            .Single(a => a.GetProperty("name").GetString() == channel.GetProperty("username").GetString()).GetProperty("id").GetString();
+            .Single(a => a.GetProperty("name").GetString() == channel.GetProperty("username").GetString()).GetProperty("id").GetString()!;
+        await app.WebhooksSettledAsync(accountId, 2);   // CREATION_SUCCESS and OK from the connect
 
         await app.EmulatorAsync(HttpMethod.Post, $"/_emulator/accounts/{accountId}/status", new { status = "CREDENTIALS", notify = false });
         var beforeRefresh = await StatusAsync(workspace);
@@ -251,7 +252,7 @@ public sealed class InstagramTests(InstagramApp app) : IClassFixture<InstagramAp
         var other = await app.NewWorkspaceAsync();
         await ConnectAsync(other, NewUsername(), Password);                               // connected at once
 
-        Assert.DoesNotContain("Zebra-Pw-7f3c91d4", TestFiles.ReadDatabaseBytes(app.DatabasePath), StringComparison.Ordinal);
+        Assert.DoesNotContain("Zebra-Pw-7f3c91d4", await app.Database.ReadEverythingStoredAsync(), StringComparison.Ordinal);
         Assert.NotEmpty(app.Logs.Lines);
         Assert.DoesNotContain("Zebra-Pw-7f3c91d4", app.Logs.All, StringComparison.Ordinal);
     }
@@ -262,6 +263,7 @@ public sealed class InstagramTests(InstagramApp app) : IClassFixture<InstagramAp
         var workspace = await app.NewWorkspaceAsync();
         await app.ConnectedChannelAsync(workspace.Client, "whatsapp");
         await ConnectAsync(workspace, NewUsername(), "pw");
+        await ChannelsApp.ConnectAsync(workspace.Client, "telegram");   // pending, not connected: null
 
         var overview = (await (await workspace.Client.GetAsync("/api/v1/account/channels", Ct)).BodyAsync()).GetProperty("data");
 

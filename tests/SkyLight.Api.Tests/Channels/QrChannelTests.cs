@@ -152,8 +152,45 @@ public sealed class QrChannelTests(ChannelsApp app) : IClassFixture<ChannelsApp>
         await app.PostWebhookAsync(Webhook("OK"), app.WebhookSecret);
         var afterStaleOk = await ChannelsApp.PollStatusAsync(workspace.Client, "whatsapp", null, s => s.GetProperty("sync_status").GetString() != "OK");
 
+        // and a late copy of CREATION_SUCCESS must not revive the lost session
+        await app.PostWebhookAsync(Webhook("CREATION_SUCCESS"), app.WebhookSecret);
+        await Task.Delay(300, Ct);
+        var afterLateCreation = await ChannelsApp.StatusAsync(workspace.Client, "whatsapp");
+
         Assert.Equal(("OK", true), (afterReplays.GetProperty("sync_status").GetString(), afterReplays.GetProperty("is_connected").GetBoolean()));
         Assert.Equal(("CREDENTIALS", false), (afterStaleOk.GetProperty("sync_status").GetString(), afterStaleOk.GetProperty("is_connected").GetBoolean()));
+        Assert.Equal(("CREDENTIALS", false), (afterLateCreation.GetProperty("sync_status").GetString(), afterLateCreation.GetProperty("is_connected").GetBoolean()));
+    }
+
+    [Fact]
+    public async Task AConnectRacingAScanThatCompletesIs409AndTheScannedAccountStays()
+    {
+        var workspace = await app.NewWorkspaceAsync();
+        var first = (await ChannelsApp.ConnectAsync(workspace.Client, "whatsapp")).GetProperty("account_id").GetString()!;
+        await app.EmulatorAsync(HttpMethod.Post, "/_emulator/faults", new { method = "POST", path = "/api/v1/accounts", delay_ms = 1000 });
+
+        var second = workspace.Client.PostAsync("/api/v1/channels/whatsapp/connect", null, Ct);   // slow at Unipile
+        await Task.Delay(200, Ct);
+        await app.ScanAsync(first);
+        await ChannelsApp.PollStatusAsync(workspace.Client, "whatsapp", first, s => s.GetProperty("completed").GetBoolean());
+        var response = await second;
+
+        await response.AssertErrorAsync(409, "WhatsApp is already connected. Disconnect it first.");
+        var status = await ChannelsApp.StatusAsync(workspace.Client, "whatsapp", first);
+        Assert.Equal((true, "OK"), (status.GetProperty("completed").GetBoolean(), status.GetProperty("sync_status").GetString()));
+        await Task.Delay(300, Ct);
+        Assert.Contains(first, await app.EmulatorAccountIdsAsync());
+    }
+
+    [Fact]
+    public async Task DisconnectDuringAPendingAttemptDeletesThatAttemptsAccount()
+    {
+        var workspace = await app.NewWorkspaceAsync();
+        var pending = (await ChannelsApp.ConnectAsync(workspace.Client, "telegram")).GetProperty("account_id").GetString()!;
+
+        Assert.Equal(HttpStatusCode.NoContent, (await workspace.Client.PostAsync("/api/v1/channels/telegram/disconnect", null, Ct)).StatusCode);
+
+        await ChannelsApp.WaitUntilAsync(async () => !(await app.EmulatorAccountIdsAsync()).Contains(pending), "the pending attempt's account was left at Unipile");
     }
 
     [Fact]

@@ -1,6 +1,8 @@
 using System.Net.Http.Json;
 using System.Text;
-using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using SkyLight.Api.Data;
 
 namespace SkyLight.Api.Tests.Errors;
 
@@ -105,12 +107,10 @@ public sealed class ErrorEnvelopeTests(SkyLightApp app) : IClassFixture<SkyLight
     {
         await using var broken = new SkyLightApp();
         var workspace = await broken.NewWorkspaceAsync();
-        await using (var connection = new SqliteConnection($"Data Source={broken.DatabasePath}"))
+        await using (var scope = broken.Services.CreateAsyncScope())
         {
-            await connection.OpenAsync(Ct);
-            await using var drop = connection.CreateCommand();
-            drop.CommandText = "DROP TABLE api_keys;";   // the next authentication fails inside the database
-            await drop.ExecuteNonQueryAsync(Ct);
+            // the next authentication fails inside the database
+            await scope.ServiceProvider.GetRequiredService<SkyLightDb>().Database.ExecuteSqlRawAsync("DROP TABLE api_keys", Ct);
         }
 
         var response = await workspace.Client.GetAsync("/api/v1/account", Ct);

@@ -1,4 +1,7 @@
 using System.Net;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using SkyLight.Api.Data;
 using SkyLight.Api.Workspaces;
 
 namespace SkyLight.Api.Tests.Tenancy;
@@ -13,12 +16,14 @@ public sealed class SecretStorageTests(SkyLightApp app) : IClassFixture<SkyLight
         var workspace = await app.NewWorkspaceAsync();
         Assert.Equal(HttpStatusCode.OK, (await workspace.Client.GetAsync("/api/v1/account", Ct)).StatusCode);
 
-        var stored = TestFiles.ReadDatabaseBytes(app.DatabasePath);
+        var stored = await app.Database.ReadEverythingStoredAsync();
 
         Assert.DoesNotContain(workspace.ApiKey, stored, StringComparison.Ordinal);
         Assert.DoesNotContain(workspace.ApiKey["sk_live_".Length..], stored, StringComparison.Ordinal);
-        Assert.Contains(System.Text.Encoding.Latin1.GetString(ApiKey.HashOf(workspace.ApiKey)), stored, StringComparison.Ordinal);
         Assert.Contains(workspace.ApiKey[..16], stored, StringComparison.Ordinal);   // the display prefix, by design
+        await using var scope = app.Services.CreateAsyncScope();
+        var hash = ApiKey.HashOf(workspace.ApiKey);
+        Assert.True(await scope.ServiceProvider.GetRequiredService<SkyLightDb>().ApiKeys.IgnoreQueryFilters().AnyAsync(k => k.Hash == hash, Ct));
     }
 
     [Fact]

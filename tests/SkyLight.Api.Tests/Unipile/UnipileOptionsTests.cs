@@ -10,7 +10,7 @@ public sealed class UnipileOptionsTests
     [InlineData("Unipile:WebhookSecret", "", "WebhookSecret")]
     public async Task TheServiceStopsAtStartWithAClearError(string key, string value, string expected)
     {
-        var database = TestFiles.NewDatabasePath();
+        var database = TestDatabase.New();
         var settings = new Dictionary<string, string>
         {
             ["Unipile:BaseUrl"] = "http://127.0.0.1:9",
@@ -24,6 +24,6 @@ public sealed class UnipileOptionsTests
 
         Assert.NotEqual(0, exit);
         Assert.Contains(expected, stdout + stderr, StringComparison.Ordinal);
-        TestFiles.DeleteDatabase(database);
+        await database.DropAsync();
     }
 }

@@ -6,13 +6,13 @@ namespace SkyLight.Api.Tests.Workspaces;
 /// <summary>The verbs run as the README runs them: the service binary with arguments, on a real database file.</summary>
 public sealed class ManagementVerbTests : IAsyncLifetime
 {
-    private readonly string _database = TestFiles.NewDatabasePath();
+    private readonly TestDatabase _database = TestDatabase.New();
     private SkyLightApp? _api;
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     /// <summary>The HTTP API over the same database file the verbs wrote.</summary>
-    private SkyLightApp Api => _api ??= new SkyLightApp { DatabasePath = _database };
+    private SkyLightApp Api => _api ??= new SkyLightApp { Database = _database };
 
     [Fact]
     public async Task WorkspacesCreatePrintsOneJsonLineWithAWorkingKey()
@@ -118,6 +118,6 @@ public sealed class ManagementVerbTests : IAsyncLifetime
         {
             await _api.DisposeAsync();
         }
-        TestFiles.DeleteDatabase(_database);
+        await _database.DropAsync();
     }
 }
