@@ -79,6 +79,9 @@ internal sealed class ServiceProcess : IAsyncDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
+    /// <summary>SIGKILL: the process gets no chance to finish or release anything.</summary>
+    public void Kill() => _process.Kill(entireProcessTree: true);
+
     public async ValueTask DisposeAsync()
     {
         if (!_process.HasExited)

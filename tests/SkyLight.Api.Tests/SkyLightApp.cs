@@ -51,6 +51,12 @@ public class SkyLightApp : WebApplicationFactory<Program>
         {
             builder.UseSetting(key, value);
         }
+        if (System.Environment.GetEnvironmentVariable("SKYLIGHT_TEST_REDIS") is { Length: > 0 } redis)
+        {
+            // the PostgreSQL pass shares rate limits through Redis, as several nodes do; each host keeps its own keys
+            builder.UseSetting("Redis:Configuration", redis);
+            builder.UseSetting("Redis:InstanceName", $"test-{Guid.NewGuid():N}:");
+        }
         builder.UseSetting("urls", $"http://127.0.0.1:{_port}");
         builder.UseSetting("Unipile:EmbeddedEmulatorUrl", EmulatorUrl.ToString().TrimEnd('/'));
         builder.UseSetting("Emulator:TelegramConfirmDelay", "00:00:00.200");

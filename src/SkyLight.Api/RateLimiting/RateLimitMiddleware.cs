@@ -1,11 +1,12 @@
 using System.Globalization;
+using StackExchange.Redis;
 using SkyLight.Api.Errors;
 using SkyLight.Api.Tenancy;
 
 namespace SkyLight.Api.RateLimiting;
 
 /// <summary>Runs after authorization, so only requests with a valid key of an active workspace are counted.</summary>
-internal sealed class RateLimitMiddleware(RequestDelegate next, FixedWindowRateLimiter limiter, IProblemDetailsService problems)
+internal sealed class RateLimitMiddleware(RequestDelegate next, IRateLimiter limiter, IProblemDetailsService problems)
 {
     public async Task InvokeAsync(HttpContext context, CurrentWorkspace workspace)
     {
@@ -15,7 +16,7 @@ internal sealed class RateLimitMiddleware(RequestDelegate next, FixedWindowRateL
             return;
         }
 
-        var decision = limiter.Acquire(workspace.ApiKeyId);
+        var decision = await limiter.AcquireAsync(workspace.ApiKeyId);
         // on starting, so error responses (whose headers the exception handler clears) carry them too
         context.Response.OnStarting(() =>
         {
@@ -46,8 +47,21 @@ internal static class RateLimitingSetup
     public static WebApplicationBuilder AddRateLimiting(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<RateLimitingOptions>().BindConfiguration(RateLimitingOptions.Section)
+            .Configure<IConfiguration>((options, configuration) => options.RedisKeyPrefix = configuration["Redis:InstanceName"] ?? options.RedisKeyPrefix)
             .ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<FixedWindowRateLimiter>();
+        if (builder.Configuration["Redis:Configuration"] is { Length: > 0 } redis)
+        {
+            // shared by every node; connects in the background and retries, so a Redis outage never stops start-up
+            var redisOptions = ConfigurationOptions.Parse(redis);
+            redisOptions.AbortOnConnectFail = false;
+            builder.Services.AddSingleton<IConnectionMultiplexer>(_ => ConnectionMultiplexer.Connect(redisOptions));
+            builder.Services.AddSingleton<IRateLimiter, RedisRateLimiter>();
+        }
+        else
+        {
+            builder.Services.AddSingleton<IRateLimiter>(services => services.GetRequiredService<FixedWindowRateLimiter>());
+        }
         return builder;
     }
 }

@@ -11,4 +11,7 @@ internal sealed class RateLimitingOptions
 
     [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
     public TimeSpan Window { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Prefixes every Redis key (<c>Redis:InstanceName</c>), so deployments sharing one Redis keep apart.</summary>
+    public string RedisKeyPrefix { get; set; } = "skylight:";
 }

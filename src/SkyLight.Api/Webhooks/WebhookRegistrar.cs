@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Options;
+using SkyLight.Api.Data;
 using SkyLight.Api.Unipile;
 
 namespace SkyLight.Api.Webhooks;
@@ -35,6 +36,12 @@ internal sealed class WebhookRegistrar(IServiceScopeFactory scopes, IOptions<Uni
         {
             try
             {
+                // nodes starting together take turns: otherwise each finds no webhook and each registers one
+                if (!await ClaimRegistrationAsync(stoppingToken))
+                {
+                    await Task.Delay(RegistrationLease / 4, time, stoppingToken);
+                    continue;
+                }
                 await EnsureRegisteredAsync(url, stoppingToken);
                 return;
             }
@@ -45,6 +52,15 @@ internal sealed class WebhookRegistrar(IServiceScopeFactory scopes, IOptions<Uni
                 await Task.Delay(wait, time, stoppingToken);
             }
         }
+    }
+
+    private static readonly TimeSpan RegistrationLease = TimeSpan.FromSeconds(20);
+
+    private async Task<bool> ClaimRegistrationAsync(CancellationToken ct)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var now = time.GetUtcNow();
+        return await scope.ServiceProvider.GetRequiredService<SkyLightDb>().TryClaimJobAsync(nameof(WebhookRegistrar), now, now + RegistrationLease, ct);
     }
 
     public async Task EnsureRegisteredAsync(string url, CancellationToken ct)
