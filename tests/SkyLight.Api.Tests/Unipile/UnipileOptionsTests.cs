@@ -26,4 +26,19 @@ public sealed class UnipileOptionsTests
         Assert.Contains(expected, stdout + stderr, StringComparison.Ordinal);
         await database.DropAsync();
     }
+
+    [Fact]
+    public async Task AnEmptyPublicBaseUrlMeansNoWebhookNotAnInvalidUrl()
+    {
+        await using var app = new SkyLightApp { Environment = "Production" };
+        app.Settings["Unipile:BaseUrl"] = "http://127.0.0.1:9";
+        app.Settings["Unipile:ApiKey"] = "key";
+        app.Settings["Unipile:WebhookSecret"] = "secret";
+        app.Settings["SkyLight:PublicBaseUrl"] = "";
+
+        var ready = await app.CreateClient().GetAsync("/health/ready", TestContext.Current.CancellationToken);
+
+        Assert.Equal(System.Net.HttpStatusCode.OK, ready.StatusCode);
+        Assert.Contains(app.Logs.Lines, line => line.Contains("SkyLight:PublicBaseUrl is not set", StringComparison.Ordinal));
+    }
 }
