@@ -16,6 +16,11 @@ internal sealed record BenchOptions
     public int ColdStarts { get; init; } = 3;
     public string Output { get; init; } = "bench/results";
 
+    /// <summary>Scenarios to run (S1,S2,S3,S4,S5); all by default. S0, the ceiling, runs with S1 and S2.</summary>
+    public string Only { get; init; } = "S1,S2,S3,S4,S5";
+
+    public bool Runs(string scenario) => Only.Split(',').Contains(scenario, StringComparer.OrdinalIgnoreCase);
+
     public const string Usage = """
         dotnet run -c Release --project bench/SkyLight.Bench -- [flags]
           --workspaces N      S1: workspaces polled, each with a key and a connected channel (1000)
@@ -26,6 +31,7 @@ internal sealed record BenchOptions
           --connects N        S4: concurrent connects (500), --latency-ms N: Unipile's latency (300)
           --cold-starts N     S5: starts measured (3)
           --out DIR           where results.json and results.md go (bench/results)
+          --only S1,S3        run only these scenarios (all)
         """;
 
     public static BenchOptions? Parse(string[] args)
@@ -33,7 +39,7 @@ internal sealed record BenchOptions
         var options = new BenchOptions();
         for (var i = 0; i + 1 < args.Length; i += 2)
         {
-            if (!double.TryParse(args[i + 1], NumberStyles.Float, CultureInfo.InvariantCulture, out var number) && args[i] != "--out")
+            if (!double.TryParse(args[i + 1], NumberStyles.Float, CultureInfo.InvariantCulture, out var number) && args[i] is not ("--out" or "--only"))
             {
                 return null;
             }
@@ -49,6 +55,7 @@ internal sealed record BenchOptions
                 "--latency-ms" => options with { ProviderLatency = TimeSpan.FromMilliseconds(number) },
                 "--cold-starts" => options with { ColdStarts = (int)number },
                 "--out" => options with { Output = args[i + 1] },
+                "--only" => options with { Only = args[i + 1] },
                 _ => null,
             };
             if (options is null)

@@ -23,47 +23,67 @@ void Add(ScenarioResult result)
 
 try
 {
-    Console.WriteLine($"S1: {options.Workspaces} workspaces polling status, {options.Connections} connections, {options.Duration.TotalSeconds} s (+{options.Warmup.TotalSeconds} s warm-up)");
+    var s1Ratio = 1.0;
+    var s1 = new LoadResult(0, 0, 1, []);
     var small = scenarios.NewDatabase("s1");
     var keys = await Seeder.SeedAsync(small, options.Workspaces, options.Workspaces);
-    var (ceiling, s1, s1Rss) = await scenarios.PollStatusAsync(small, keys);
-    var s1Ratio = s1.RequestsPerSecond / ceiling.RequestsPerSecond;
-    Add(new("S0", "ceiling requests/s (bare framework)", ceiling.RequestsPerSecond, "req/s", "", null, $"p50 {F(ceiling.P50)} ms, p99 {F(ceiling.P99)} ms"));
-    Add(new("S1", "status requests/s", s1.RequestsPerSecond, "req/s", "", null, $"errors {s1.Errors}"));
-    Add(new("S1", "ratio to ceiling", s1Ratio * 100, "%", ">= 60 %", s1Ratio >= 0.60));
-    Add(new("S1", "p50 latency", s1.P50, "ms", "", null));
-    Add(new("S1", "p99 latency", s1.P99, "ms", "<= 10 ms", s1.P99 <= 10));
-    Add(new("S1", "service peak RSS", s1Rss, "MB", "", null));
-
-    Console.WriteLine($"S2: the same with {options.LargeChannels} channels in the database");
-    var large = scenarios.NewDatabase("s2");
-    var largeKeys = await Seeder.SeedAsync(large, options.Workspaces, options.LargeChannels);
-    var (ceiling2, s2, s2Rss) = await scenarios.PollStatusAsync(large, largeKeys);
-    var s2Ratio = s2.RequestsPerSecond / ceiling2.RequestsPerSecond;
-    Add(new("S2", "ratio to ceiling", s2Ratio * 100, "%", "within 10 % of S1", s2Ratio >= s1Ratio * 0.9));
-    Add(new("S2", "p99 latency", s2.P99, "ms", "within 10 % of S1", s2.P99 <= s1.P99 * 1.1, $"S1 p99 {F(s1.P99)} ms"));
-    Add(new("S2", "service peak RSS", s2Rss, "MB", "<= 250 MB", s2Rss <= 250));
-
-    Console.WriteLine($"S3/S4: service and emulator as separate processes; {options.Webhooks} webhooks, {options.Connects} connects");
-    var live = scenarios.NewDatabase("s3");
-    var webhookKeys = await Seeder.SeedAsync(live, options.Webhooks, 0, withChannels: false);
-    await using (var emulator = Scenarios.StartEmulator())
+    if (options.Runs("S1"))
     {
-        await emulator.WaitReadyAsync(System.Diagnostics.Stopwatch.StartNew(), "/_emulator/accounts");
-        await using var service = await Scenarios.StartServiceAsync(live, emulator);
-        var s3 = await Scenarios.WebhookToVisibleAsync(emulator, service, webhookKeys);
-        Add(new("S3", "webhook to visible p50", s3[s3.Length / 2], "ms", "", null));
-        Add(new("S3", "webhook to visible p99", s3[Math.Min(s3.Length - 1, (int)(s3.Length * 0.99))], "ms", "<= 50 ms", s3[Math.Min(s3.Length - 1, (int)(s3.Length * 0.99))] <= 50));
-
-        var connectKeys = await Seeder.SeedAsync(live, options.Connects, 0, withChannels: false);
-        var (wall, s4) = await scenarios.ConcurrentConnectsAsync(emulator, service, connectKeys);
-        Add(new("S4", $"{options.Connects} connects, wall time", wall, "ms", "<= 1500 ms", wall <= 1500, $"Unipile latency {options.ProviderLatency.TotalMilliseconds} ms"));
-        Add(new("S4", "connect p99", s4[Math.Min(s4.Length - 1, (int)(s4.Length * 0.99))], "ms", "", null));
+        Console.WriteLine($"S1: {options.Workspaces} workspaces polling status, {options.Connections} connections, {options.Duration.TotalSeconds} s (+{options.Warmup.TotalSeconds} s warm-up)");
+        (var ceiling, s1, var s1Rss) = await scenarios.PollStatusAsync(small, keys);
+        s1Ratio = s1.RequestsPerSecond / ceiling.RequestsPerSecond;
+        Add(new("S0", "ceiling requests/s (bare framework)", ceiling.RequestsPerSecond, "req/s", "", null, $"p50 {F(ceiling.P50)} ms, p99 {F(ceiling.P99)} ms"));
+        Add(new("S1", "status requests/s", s1.RequestsPerSecond, "req/s", "", null, $"errors {s1.Errors}"));
+        Add(new("S1", "ratio to ceiling", s1Ratio * 100, "%", ">= 60 %", s1Ratio >= 0.60));
+        Add(new("S1", "p50 latency", s1.P50, "ms", "", null));
+        Add(new("S1", "p99 latency", s1.P99, "ms", "<= 10 ms", s1.P99 <= 10));
+        Add(new("S1", "service peak RSS", s1Rss, "MB", "", null));
     }
 
-    var starts = await Scenarios.ColdStartsAsync(small, options.ColdStarts);
-    Add(new("S5", "cold start to ready (median)", starts[starts.Length / 2], "ms", "<= 2000 ms", starts[starts.Length / 2] <= 2000,
-        $"all: {string.Join(", ", starts.Select(F))} ms"));
+    if (options.Runs("S2"))
+    {
+        Console.WriteLine($"S2: the same with {options.LargeChannels} channels in the database");
+        var large = scenarios.NewDatabase("s2");
+        var largeKeys = await Seeder.SeedAsync(large, options.Workspaces, options.LargeChannels);
+        var (ceiling2, s2, s2Rss) = await scenarios.PollStatusAsync(large, largeKeys);
+        var s2Ratio = s2.RequestsPerSecond / ceiling2.RequestsPerSecond;
+        Add(new("S2", "ratio to ceiling", s2Ratio * 100, "%", "within 10 % of S1", s2Ratio >= s1Ratio * 0.9));
+        Add(new("S2", "p99 latency", s2.P99, "ms", "within 10 % of S1", s2.P99 <= s1.P99 * 1.1, $"S1 p99 {F(s1.P99)} ms"));
+        Add(new("S2", "service peak RSS", s2Rss, "MB", "<= 250 MB", s2Rss <= 250));
+    }
+
+    if (options.Runs("S3") || options.Runs("S4"))
+    {
+        Console.WriteLine($"S3/S4: service and emulator as separate processes; {options.Webhooks} webhooks, {options.Connects} connects");
+        var live = scenarios.NewDatabase("s3");
+        var webhookKeys = await Seeder.SeedAsync(live, options.Webhooks, 0, withChannels: false);
+        await using (var emulator = Scenarios.StartEmulator())
+        {
+            await emulator.WaitReadyAsync(System.Diagnostics.Stopwatch.StartNew(), "/_emulator/accounts");
+            await using var service = await Scenarios.StartServiceAsync(live, emulator);
+            if (options.Runs("S3"))
+            {
+                var s3 = await Scenarios.WebhookToVisibleAsync(emulator, service, webhookKeys);
+                Add(new("S3", "webhook to visible p50", s3[s3.Length / 2], "ms", "", null));
+                Add(new("S3", "webhook to visible p99", s3[Math.Min(s3.Length - 1, (int)(s3.Length * 0.99))], "ms", "<= 50 ms", s3[Math.Min(s3.Length - 1, (int)(s3.Length * 0.99))] <= 50));
+            }
+
+            if (options.Runs("S4"))
+            {
+                var connectKeys = await Seeder.SeedAsync(live, options.Connects, 0, withChannels: false);
+                var (wall, s4) = await scenarios.ConcurrentConnectsAsync(emulator, service, connectKeys);
+                Add(new("S4", $"{options.Connects} connects, wall time", wall, "ms", "<= 1500 ms", wall <= 1500, $"Unipile latency {options.ProviderLatency.TotalMilliseconds} ms"));
+                Add(new("S4", "connect p99", s4[Math.Min(s4.Length - 1, (int)(s4.Length * 0.99))], "ms", "", null));
+            }
+        }
+    }
+
+    if (options.Runs("S5"))
+    {
+        var starts = await Scenarios.ColdStartsAsync(small, options.ColdStarts);
+        Add(new("S5", "cold start to ready (median)", starts[starts.Length / 2], "ms", "<= 2000 ms", starts[starts.Length / 2] <= 2000,
+            $"all: {string.Join(", ", starts.Select(F))} ms"));
+    }
 }
 finally
 {

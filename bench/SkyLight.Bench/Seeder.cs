@@ -49,8 +49,14 @@ internal static class Seeder
                     {
                         db.Channels.Add(new Channel
                         {
-                            WorkspaceId = workspace.Id, Type = types[t], UnipileAccountId = $"bench-{workspace.Id}-{types[t]}",
-                            Username = $"+9665{workspace.Id:D8}", IsConnected = true, SyncStatus = SyncStatuses.Ok, LastSyncedAt = now, CreatedAt = now,
+                            WorkspaceId = workspace.Id,
+                            Type = types[t],
+                            UnipileAccountId = $"bench-{workspace.Id}-{types[t]}",
+                            Username = $"+9665{workspace.Id:D8}",
+                            IsConnected = true,
+                            SyncStatus = SyncStatuses.Ok,
+                            LastSyncedAt = now,
+                            CreatedAt = now,
                         });
                     }
                 }

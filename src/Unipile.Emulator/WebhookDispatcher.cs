@@ -13,14 +13,16 @@ internal sealed record DeliveryAttempt(
 /// <summary>
 /// Sends <c>account_status</c> webhooks like Unipile: the documented payload, only the headers registered
 /// for the webhook (no JSON content type unless registered), and 5 retries with growing delays unless the
-/// receiver answers exactly 200. First attempts go out in event order; retries wait on their own.
+/// receiver answers exactly 200. Webhooks of different accounts go out in parallel (a burst arrives as a
+/// burst); one account's first attempts keep their order; retries wait on their own.
 /// </summary>
 internal sealed class WebhookDispatcher(
     EmulatorState state, IHttpClientFactory http, TimeProvider time, IOptions<EmulatorOptions> options,
     ILogger<WebhookDispatcher> log) : BackgroundService
 {
+    private const int Lanes = 16;
     private static readonly TimeSpan ReceiverTimeout = TimeSpan.FromSeconds(30);
-    private readonly Channel<Delivery> _queue = Channel.CreateUnbounded<Delivery>();
+    private readonly Channel<Delivery>[] _lanes = [.. Enumerable.Range(0, Lanes).Select(_ => Channel.CreateUnbounded<Delivery>())];
     private readonly ConcurrentQueue<DeliveryAttempt> _attempts = new();
 
     public IReadOnlyCollection<DeliveryAttempt> Attempts => _attempts;
@@ -49,13 +51,18 @@ internal sealed class WebhookDispatcher(
         });
         foreach (var webhook in targets)
         {
-            _queue.Writer.TryWrite(new Delivery(Wire.NewId(), webhook, account.Id, message, payload, generation));
+            // one lane per account (by hash): its webhooks stay in order, other accounts' go alongside
+            var lane = (int)((uint)StringComparer.Ordinal.GetHashCode(account.Id) % Lanes);
+            _lanes[lane].Writer.TryWrite(new Delivery(Wire.NewId(), webhook, account.Id, message, payload, generation));
         }
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        Task.WhenAll(_lanes.Select(lane => DeliverAsync(lane.Reader, stoppingToken)));
+
+    private async Task DeliverAsync(ChannelReader<Delivery> lane, CancellationToken stoppingToken)
     {
-        await foreach (var delivery in _queue.Reader.ReadAllAsync(stoppingToken))
+        await foreach (var delivery in lane.ReadAllAsync(stoppingToken))
         {
             if (!await AttemptAsync(delivery, 1, stoppingToken))
             {
