@@ -66,6 +66,12 @@ try
                 var s3 = await Scenarios.WebhookToVisibleAsync(emulator, service, webhookKeys);
                 Add(new("S3", "webhook to visible p50", s3[s3.Length / 2], "ms", "", null));
                 Add(new("S3", "webhook to visible p99", s3[Math.Min(s3.Length - 1, (int)(s3.Length * 0.99))], "ms", "<= 50 ms", s3[Math.Min(s3.Length - 1, (int)(s3.Length * 0.99))] <= 50));
+            var (refused, sample) = await Scenarios.RefusedWebhooksAsync(emulator);
+            Add(new("S3", "webhook attempts not answered 200", refused, "", "0", refused == 0, sample.Length > 200 ? sample[..200] : sample));
+            if (refused > 0)
+            {
+                Console.WriteLine(service.Output.Split('\n').FirstOrDefault(l => l.Contains("fail", StringComparison.OrdinalIgnoreCase) || l.Contains("error", StringComparison.OrdinalIgnoreCase)));
+            }
             }
 
             if (options.Runs("S4"))

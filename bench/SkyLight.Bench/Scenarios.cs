@@ -21,6 +21,15 @@ internal sealed class Scenarios(BenchOptions options, string workFolder)
         return (ceiling.Result, result, service.PeakRssMb());
     }
 
+    /// <summary>Webhook attempts the service did not answer with 200 (each costs a Unipile retry, seconds later).</summary>
+    public static async Task<(int Failed, string Sample)> RefusedWebhooksAsync(AppProcess emulator)
+    {
+        using var control = new HttpClient { BaseAddress = emulator.Address };
+        var refused = (await control.GetFromJsonAsync<JsonElement>("/_emulator/webhook-deliveries")).EnumerateArray()
+            .Where(d => d.GetProperty("response_status").ValueKind != JsonValueKind.Number || d.GetProperty("response_status").GetInt32() != 200).ToList();
+        return (refused.Count, refused.Count == 0 ? "" : refused[0].ToString());
+    }
+
     /// <summary>S3: Unipile status changes for many accounts at once; how long until status on the service shows each.</summary>
     public static async Task<double[]> WebhookToVisibleAsync(AppProcess emulator, AppProcess service, List<string> keys)
     {

@@ -17,6 +17,8 @@ internal sealed class ChannelHealthPass(IServiceScopeFactory scopes, TimeProvide
     /// <summary>At start every channel was just read by whoever used it; the first pass waits one interval.</summary>
     protected override bool RunsAtStart => false;
 
+    protected override bool Drains => false;
+
     public override async Task<int> RunOnceAsync(CancellationToken ct)
     {
         List<string> accounts;

@@ -41,6 +41,12 @@ internal abstract class BackgroundLoop(TimeProvider time, IOptions<ChannelsOptio
     /// <summary>False for a job that should first run one interval after start.</summary>
     protected virtual bool RunsAtStart => true;
 
+    /// <summary>
+    /// True for a queue: a run that found work is followed at once by another, so a burst larger than one batch
+    /// drains without waiting for ticks. False for a job that does everything in one run (the health pass).
+    /// </summary>
+    protected virtual bool Drains => true;
+
     /// <summary>Does the due work; returns how many items it handled.</summary>
     public abstract Task<int> RunOnceAsync(CancellationToken ct);
 
@@ -52,7 +58,10 @@ internal abstract class BackgroundLoop(TimeProvider time, IOptions<ChannelsOptio
             {
                 try
                 {
-                    await RunOnceAsync(stoppingToken);
+                    if (await RunOnceAsync(stoppingToken) > 0 && Drains)
+                    {
+                        continue;
+                    }
                 }
                 catch (Exception e) when (!stoppingToken.IsCancellationRequested)
                 {

@@ -1,5 +1,8 @@
 using System.Net;
 using System.Net.Http.Json;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using SkyLight.Api.Data;
 
 namespace SkyLight.Api.Tests.Channels;
 
@@ -293,6 +296,27 @@ public sealed class QrChannelTests(ChannelsApp app) : IClassFixture<ChannelsApp>
         await failed.AssertErrorAsync(502, "The messaging provider (Unipile) returned an error. Please try again.");
         await slow.AssertErrorAsync(504, "The messaging provider (Unipile) did not respond in time. Please try again.");
         await (await workspace.Client.GetAsync("/api/v1/channels/whatsapp/status", Ct)).AssertErrorAsync(404, "No WhatsApp channel or connection attempt was found.");
+    }
+
+    [Fact]
+    public async Task ABurstLargerThanOneBatchOfWebhooksIsAppliedWithoutWaitingForTicks()
+    {
+        await using var slowTicks = new SlowTicksApp();
+        var secret = slowTicks.WebhookSecret;
+
+        var posted = await Task.WhenAll(Enumerable.Range(0, 130).Select(i =>
+            slowTicks.PostWebhookAsync($$$"""{"AccountStatus":{"account_id":"burst-{{{i}}}","account_type":"WHATSAPP","message":"OK"}}""", secret)));
+
+        Assert.All(posted, response => Assert.Equal(HttpStatusCode.OK, response.StatusCode));
+        await using var scope = slowTicks.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<SkyLightDb>();
+        // the job ticks every 10 minutes: only draining run after run empties a 130-item inbox (batches of 50) in time
+        await ChannelsApp.WaitUntilAsync(async () => !await db.WebhookInbox.AnyAsync(Ct), "the burst waited for ticks", seconds: 10);
+    }
+
+    private sealed class SlowTicksApp : ChannelsApp
+    {
+        public SlowTicksApp() => Settings["Channels:JobInterval"] = "00:10:00";
     }
 
     [Theory]
