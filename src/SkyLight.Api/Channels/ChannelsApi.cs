@@ -35,6 +35,7 @@ internal static class ChannelsApi
                     Status(type, accountId, db, workspace, poller, deletions, time, ct))
                 .WithName($"Get{name}Status").WithSummary($"The {name} channel, with completed/in_progress while a login is pending.")
                 .Errors(404);
+            channels.MapQrImage(type);
         }
         channels.MapInstagram();
         foreach (var type in new[] { ChannelTypes.WhatsApp, ChannelTypes.Telegram, ChannelTypes.Instagram })

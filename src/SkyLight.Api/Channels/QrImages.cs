@@ -1,0 +1,51 @@
+using System.Text;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.EntityFrameworkCore;
+using QRCoder;
+using SkyLight.Api.Data;
+using SkyLight.Api.Errors;
+using SkyLight.Api.Hosting;
+
+namespace SkyLight.Api.Channels;
+
+/// <summary>
+/// The pending attempt's QR code as an image, rendered here, so an integrator can put it on a page without a QR
+/// library (and without getting the WhatsApp string's format wrong). PNG or SVG; QRCoder draws both without
+/// System.Drawing.
+/// </summary>
+internal static class QrImages
+{
+    public static void MapQrImage(this RouteGroupBuilder channels, string type)
+    {
+        var name = ChannelNames.Display(type);
+        channels.MapGet($"/{type}/qr", ([FromQuery(Name = "account_id")] string? accountId, [FromQuery] string? format, SkyLightDb db, CancellationToken ct) =>
+                QrAsync(type, accountId, format, db, ct))
+            .WithName($"Get{name}Qr").WithSummary($"The pending {name} QR code as an image: format=png (default) or svg.")
+            .Produces(StatusCodes.Status200OK, contentType: "image/png", additionalContentTypes: "image/svg+xml")
+            .Errors(404, 422);
+    }
+
+    private static async Task<Results<FileContentHttpResult, ProblemHttpResult, ValidationProblem>> QrAsync(
+        string type, string? accountId, string? format, SkyLightDb db, CancellationToken ct)
+    {
+        format = format?.ToLowerInvariant() ?? "png";
+        if (format is not ("png" or "svg"))
+        {
+            return ApiErrors.Invalid("format", "The format must be png or svg.");
+        }
+        var qrCode = await db.ConnectAttempts.AsNoTracking()
+            .Where(a => a.ChannelType == type && a.State == AttemptStates.Pending && (accountId == null || a.UnipileAccountId == accountId))
+            .Select(a => a.QrCode).FirstOrDefaultAsync(ct);
+        if (qrCode is null)
+        {
+            return ApiErrors.NotFound($"No {ChannelNames.Display(type)} QR code is waiting to be scanned.");
+        }
+
+        using var generator = new QRCodeGenerator();
+        using var data = generator.CreateQrCode(qrCode, QRCodeGenerator.ECCLevel.M);
+        return format == "png"
+            ? TypedResults.File(new PngByteQRCode(data).GetGraphic(8), "image/png")
+            : TypedResults.File(Encoding.UTF8.GetBytes(new SvgQRCode(data).GetGraphic(8)), "image/svg+xml");
+    }
+}

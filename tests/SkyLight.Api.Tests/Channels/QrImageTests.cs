@@ -1,0 +1,74 @@
+using System.Diagnostics;
+using System.Net;
+
+namespace SkyLight.Api.Tests.Channels;
+
+/// <summary>The QR endpoint's image, read back by a standard decoder (zbarimg, Debian's zbar-tools), is the qr_code string.</summary>
+public sealed class QrImageTests(ChannelsApp app) : IClassFixture<ChannelsApp>
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Theory]
+    [InlineData("whatsapp")]
+    [InlineData("telegram")]
+    public async Task ThePngDecodesToExactlyTheQrCodeString(string type)
+    {
+        Assert.SkipUnless(File.Exists("/usr/bin/zbarimg"), "needs zbarimg: apt-get install zbar-tools (.ci/run installs it)");
+        var workspace = await app.NewWorkspaceAsync();
+        var connect = await ChannelsApp.ConnectAsync(workspace.Client, type);
+        var accountId = connect.GetProperty("account_id").GetString();
+
+        var response = await workspace.Client.GetAsync($"/api/v1/channels/{type}/qr?account_id={accountId}", Ct);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("image/png", response.Content.Headers.ContentType?.MediaType);
+        var image = Path.Combine(Path.GetTempPath(), $"skylight-qr-{Guid.NewGuid():N}.png");
+        await File.WriteAllBytesAsync(image, await response.Content.ReadAsByteArrayAsync(Ct), Ct);
+        try
+        {
+            Assert.Equal(connect.GetProperty("qr_code").GetString(), await DecodeAsync(image));
+        }
+        finally
+        {
+            File.Delete(image);
+        }
+    }
+
+    [Fact]
+    public async Task SvgIsOfferedTooAndAnUnknownFormatIs422()
+    {
+        var workspace = await app.NewWorkspaceAsync();
+        await ChannelsApp.ConnectAsync(workspace.Client, "whatsapp");
+
+        var svg = await workspace.Client.GetAsync("/api/v1/channels/whatsapp/qr?format=svg", Ct);
+        var gif = await workspace.Client.GetAsync("/api/v1/channels/whatsapp/qr?format=gif", Ct);
+
+        Assert.Equal("image/svg+xml", svg.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("<svg", await svg.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
+        await gif.AssertErrorAsync(422, "The given data was invalid.", "errors");
+    }
+
+    [Fact]
+    public async Task WithoutAPendingQrItIs404()
+    {
+        var workspace = await app.NewWorkspaceAsync();
+        var (_, accountId) = await app.ConnectedChannelAsync(workspace.Client, "telegram");
+
+        await (await workspace.Client.GetAsync($"/api/v1/channels/telegram/qr?account_id={accountId}", Ct))
+            .AssertErrorAsync(404, "No Telegram QR code is waiting to be scanned.");
+        await (await workspace.Client.GetAsync("/api/v1/channels/whatsapp/qr", Ct)).AssertErrorAsync(404, "No WhatsApp QR code is waiting to be scanned.");
+    }
+
+    private static async Task<string> DecodeAsync(string image)
+    {
+        var start = new ProcessStartInfo("zbarimg") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add("--quiet");
+        start.ArgumentList.Add("--raw");
+        start.ArgumentList.Add(image);
+        using var zbar = Process.Start(start)!;
+        var output = await zbar.StandardOutput.ReadToEndAsync(Ct);
+        await zbar.WaitForExitAsync(Ct);
+        Assert.Equal(0, zbar.ExitCode);
+        return output.TrimEnd('\n');
+    }
+}
