@@ -1,0 +1,90 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+
+namespace SkyLight.Sdk;
+
+/// <summary>Sends requests, reads the SkyLight envelope, waits out 429s within bounds, and throws <see cref="SkyLightApiException"/>.</summary>
+internal sealed class ApiTransport(HttpClient http, SkyLightClientOptions options)
+{
+    internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+
+    public SkyLightClientOptions Options => options;
+
+    /// <summary>The body of a 2xx answer (default for an empty one, e.g. 204).</summary>
+    public async Task<JsonElement> SendAsync(HttpMethod method, string path, object? body, CancellationToken cancellationToken)
+    {
+        for (var retry = 0; ; retry++)
+        {
+            using var request = new HttpRequestMessage(method, path) { Content = body is null ? null : JsonContent.Create(body, options: Json) };
+            if (options.ApiKey is { Length: > 0 } key)
+            {
+                request.Headers.Add("X-Api-Key", key);
+            }
+            using var response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            var json = Parse(await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false));
+            if (response.IsSuccessStatusCode)
+            {
+                return json;
+            }
+            var error = Failure(response.StatusCode, json);
+            if (error.StatusCode == HttpStatusCode.TooManyRequests && error.RetryAfter is { } seconds && retry < options.MaxRateLimitRetries &&
+                TimeSpan.FromSeconds(seconds) <= options.MaxRetryAfter)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(seconds), cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+            throw error;
+        }
+    }
+
+    /// <summary>The envelope's <c>data</c>, read as <typeparamref name="T"/>.</summary>
+    public async Task<T> DataAsync<T>(HttpMethod method, string path, object? body, CancellationToken cancellationToken)
+    {
+        var answer = await SendAsync(method, path, body, cancellationToken).ConfigureAwait(false);
+        return answer.ValueKind == JsonValueKind.Object && answer.TryGetProperty("data", out var data) && data.Deserialize<T>(Json) is { } value
+            ? value
+            : throw new SkyLightApiException(HttpStatusCode.OK, $"The API's answer to {method} {path} had no data.");
+    }
+
+    public async Task<byte[]> BytesAsync(string path, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        if (options.ApiKey is { Length: > 0 } key)
+        {
+            request.Headers.Add("X-Api-Key", key);
+        }
+        using var response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        var bytes = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+        return response.IsSuccessStatusCode ? bytes : throw Failure(response.StatusCode, Parse(System.Text.Encoding.UTF8.GetString(bytes)));
+    }
+
+    private static SkyLightApiException Failure(HttpStatusCode status, JsonElement json)
+    {
+        var message = json.ValueKind == JsonValueKind.Object && json.TryGetProperty("message", out var m) && m.ValueKind == JsonValueKind.String
+            ? m.GetString()!
+            : $"The SkyLight API answered {(int)status}.";
+        var errors = json.ValueKind == JsonValueKind.Object && json.TryGetProperty("errors", out var e) && e.ValueKind == JsonValueKind.Object
+            ? e.Deserialize<Dictionary<string, string[]>>(Json)
+            : null;
+        int? retryAfter = json.ValueKind == JsonValueKind.Object && json.TryGetProperty("retry_after", out var r) && r.TryGetInt32(out var seconds) ? seconds : null;
+        return new SkyLightApiException(status, message, errors, retryAfter);
+    }
+
+    private static JsonElement Parse(string text)
+    {
+        if (text.Length == 0)
+        {
+            return default;
+        }
+        try
+        {
+            using var document = JsonDocument.Parse(text);
+            return document.RootElement.Clone();
+        }
+        catch (JsonException)
+        {
+            return default;
+        }
+    }
+}
