@@ -1,0 +1,179 @@
+using System.CommandLine;
+using SkyLight.Sdk;
+using Spectre.Console;
+
+namespace SkyLight.Cli;
+
+/// <summary><c>skylight channels connect|status|refresh|disconnect &lt;type&gt;</c> and <c>skylight channels list</c>.</summary>
+internal static class ChannelsCommands
+{
+    public static Command Build(Cli cli, TimeSpan pollInterval)
+    {
+        var connect = new Command("connect", "Connect a channel: a QR code to scan (WhatsApp, Telegram) or a login with codes (Instagram)")
+        {
+            Type(),
+        };
+        var username = new Option<string?>("--username") { Description = "Instagram: the username or e-mail to log in with" };
+        var country = new Option<string?>("--country") { Description = "Instagram: ISO 3166-1 alpha-2 code routing the connection (default SA)" };
+        connect.Options.Add(username);
+        connect.Options.Add(country);
+        connect.SetAction((parse, ct) => cli.RunAsync(() =>
+        {
+            var type = parse.GetValue<string>("type")!;
+            var client = cli.Client(parse, pollInterval);
+            return type == "instagram"
+                ? ConnectInstagramAsync(cli, parse, client, parse.GetValue(username), parse.GetValue(country), ct)
+                : ConnectQrAsync(cli, parse, type == "whatsapp" ? client.WhatsApp : client.Telegram, type, ct);
+        }));
+
+        var status = new Command("status", "Show a channel's status") { Type() };
+        status.SetAction((parse, ct) => cli.RunAsync(async () =>
+        {
+            var type = parse.GetValue<string>("type")!;
+            var client = cli.Client(parse);
+            if (type == "instagram")
+            {
+                var channel = await client.Instagram.GetStatusAsync(ct);
+                cli.Write(parse, channel, () => cli.ChannelTable(channel, type));
+            }
+            else
+            {
+                var channel = await (type == "whatsapp" ? client.WhatsApp : client.Telegram).GetStatusAsync(cancellationToken: ct);
+                cli.Write(parse, channel, () => cli.ChannelTable(new Channel(channel.Id, channel.Type, channel.Username, channel.IsConnected, channel.SyncStatus, channel.LastSyncedAt), type));
+            }
+            return Cli.Ok;
+        }));
+
+        var refresh = new Command("refresh", "Pull a channel's status from Unipile") { Type() };
+        refresh.SetAction((parse, ct) => cli.RunAsync(async () =>
+        {
+            var type = parse.GetValue<string>("type")!;
+            var client = cli.Client(parse);
+            var channel = type switch
+            {
+                "whatsapp" => await client.WhatsApp.RefreshAsync(ct),
+                "telegram" => await client.Telegram.RefreshAsync(ct),
+                _ => await client.Instagram.RefreshAsync(ct),
+            };
+            cli.Write(parse, channel, () => cli.ChannelTable(channel, type));
+            return Cli.Ok;
+        }));
+
+        var disconnect = new Command("disconnect", "Remove a channel's account from Unipile and delete the channel") { Type() };
+        disconnect.SetAction((parse, ct) => cli.RunAsync(async () =>
+        {
+            var type = parse.GetValue<string>("type")!;
+            var client = cli.Client(parse);
+            await (type switch
+            {
+                "whatsapp" => client.WhatsApp.DisconnectAsync(ct),
+                "telegram" => client.Telegram.DisconnectAsync(ct),
+                _ => client.Instagram.DisconnectAsync(ct),
+            });
+            cli.Write(parse, new { disconnected = type }, () => cli.Console.MarkupLineInterpolated($"[green]{type} disconnected.[/]"));
+            return Cli.Ok;
+        }));
+
+        var list = new Command("list", "Every channel of the workspace in one table");
+        list.SetAction((parse, ct) => cli.RunAsync(async () =>
+        {
+            var channels = await cli.Client(parse).Account.GetChannelsAsync(ct);
+            cli.Write(parse, channels, () =>
+            {
+                cli.ChannelTable(channels.Whatsapp, "whatsapp");
+                cli.ChannelTable(channels.Telegram, "telegram");
+                cli.ChannelTable(channels.Instagram, "instagram");
+            });
+            return Cli.Ok;
+        }));
+
+        return new Command("channels", "Connect, monitor, refresh and disconnect channels") { connect, status, refresh, disconnect, list };
+    }
+
+    private static Argument<string> Type()
+    {
+        var type = new Argument<string>("type") { Description = "whatsapp, telegram or instagram" };
+        type.AcceptOnlyFromAmong("whatsapp", "telegram", "instagram");
+        return type;
+    }
+
+    /// <summary>Draws the QR, waits with a spinner, and offers a fresh QR when one expires (interactive terminals only).</summary>
+    private static async Task<int> ConnectQrAsync(Cli cli, ParseResult parse, QrChannelClient channel, string type, CancellationToken ct)
+    {
+        var console = cli.Console;
+        while (true)
+        {
+            await using var updates = channel.ConnectAndWatchAsync(ct).GetAsyncEnumerator(ct);
+            await updates.MoveNextAsync();
+            var connection = updates.Current.Connection;
+            if (parse.GetValue(cli.AsJson))
+            {
+                cli.Write(parse, connection, () => { });
+            }
+            else
+            {
+                console.Write(new Text(TerminalQr.Draw(connection.QrCode)));
+                console.MarkupLine(type == "whatsapp"
+                    ? "Scan with WhatsApp on your phone: [bold]Settings → Linked devices → Link a device[/]."
+                    : "Open Telegram → [bold]Settings → Devices → Link Desktop Device[/], then scan.");
+                console.MarkupLineInterpolated($"account_id [grey]{connection.AccountId}[/], expires {connection.ExpiresAt:HH:mm:ss}");
+            }
+
+            ChannelStatus? final = null;
+            await console.Status().StartAsync("Waiting for the scan…", async context =>
+            {
+                while (await updates.MoveNextAsync())
+                {
+                    var status = updates.Current.Status!;
+                    context.Status($"Waiting for the scan… ({status.SyncStatus})");
+                    final = updates.Current.IsFinal ? status : null;
+                }
+            });
+
+            if (final is { Completed: true })
+            {
+                cli.Write(parse, final, () => console.MarkupLineInterpolated($"[green]Connected[/] {type} as {final.Username} ({final.SyncStatus})."));
+                return Cli.Ok;
+            }
+            var reason = final?.SyncStatus == "CREATION_FAIL" ? "the QR code expired" : "the login attempt ended without connecting";
+            if (console.Profile.Capabilities.Interactive && await console.ConfirmAsync($"Not connected: {reason}. Show a fresh QR code?", cancellationToken: ct))
+            {
+                continue;
+            }
+            cli.Write(parse, new { connected = false, reason }, () => console.MarkupLineInterpolated($"[red]Not connected:[/] {reason}."));
+            return Cli.ApiError;
+        }
+    }
+
+    /// <summary>Asks for the password without echo, then for each verification code (r resends it).</summary>
+    private static async Task<int> ConnectInstagramAsync(Cli cli, ParseResult parse, SkyLightClient client, string? username, string? country, CancellationToken ct)
+    {
+        var console = cli.Console;
+        if (string.IsNullOrWhiteSpace(username))
+        {
+            throw new UsageException("Instagram needs --username.");
+        }
+        var password = await console.PromptAsync(new TextPrompt<string>("Instagram password:").Secret(), ct);
+        var login = await client.Instagram.ConnectAsync(username, password, country, ct);
+        while (login.Verification is { } verification)
+        {
+            var code = await console.PromptAsync(new TextPrompt<string>($"{verification.CheckpointType} code sent by Instagram (r to resend):"), ct);
+            if (code.Trim() is "r" or "R")
+            {
+                await client.Instagram.ResendCodeAsync(verification.AccountId, ct);
+                console.MarkupLine("Code resent.");
+                continue;
+            }
+            try
+            {
+                login = await client.Instagram.SubmitCodeAsync(verification.AccountId, code.Trim(), ct);
+            }
+            catch (SkyLightApiException e) when (e.StatusCode == System.Net.HttpStatusCode.UnprocessableEntity && e.Message.StartsWith("Invalid verification code", StringComparison.Ordinal))
+            {
+                console.MarkupLineInterpolated($"[yellow]{e.Message}[/]");
+            }
+        }
+        cli.Write(parse, login.Channel!, () => console.MarkupLineInterpolated($"[green]Connected[/] instagram as {login.Channel!.Username} ({login.Channel.SyncStatus})."));
+        return Cli.Ok;
+    }
+}

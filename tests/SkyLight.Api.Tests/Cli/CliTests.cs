@@ -1,0 +1,100 @@
+using System.Text.Json;
+using SkyLight.Api.Tests.Channels;
+
+namespace SkyLight.Api.Tests.Cli;
+
+/// <summary>The skylight CLI against the service and its emulator, with its output captured.</summary>
+public sealed class CliTests(InstagramApp app) : IClassFixture<InstagramApp>
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task ConnectWhatsAppDrawsAReadableQrAndEndsConnectedWhenTheScanHappens()
+    {
+        Assert.SkipUnless(File.Exists("/usr/bin/zbarimg"), "needs zbarimg: apt-get install zbar-tools (.ci/run installs it)");
+        var workspace = await app.NewWorkspaceAsync();
+        var console = new CliConsole();
+
+        var run = RunAsync(console, workspace, "channels", "connect", "whatsapp");
+        var account = await PendingAccountAsync();
+        await app.ScanAsync(account.GetProperty("id").GetString()!, new { phone_number = "966512345678" });
+        var exit = await run;
+
+        Assert.Equal(0, exit);
+        Assert.Equal(account.GetProperty("intent").GetProperty("qrcode").GetString(), DrawnQr.Decode(console.Output));
+        Assert.Contains("Scan with WhatsApp on your phone", console.Output, StringComparison.Ordinal);
+        Assert.Contains("Connected whatsapp as +966512345678 (OK).", console.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ConnectInstagramAsksThePasswordThenEachCodeWithResend()
+    {
+        var workspace = await app.NewWorkspaceAsync();
+        var username = $"cli_{Guid.NewGuid():N}"[..16];
+        await app.EmulatorAsync(HttpMethod.Post, "/_emulator/instagram/users", new { username, password = "Secret-Pw-1", checkpoints = new[] { "OTP", "2FA" }, code = "777777" });
+        var console = new CliConsole("Secret-Pw-1", "r", "000000", "777777", "777777");
+
+        var exit = await RunAsync(console, workspace, "channels", "connect", "instagram", "--username", username);
+
+        Assert.Equal(0, exit);
+        Assert.DoesNotContain("Secret-Pw-1", console.Output, StringComparison.Ordinal);   // typed without echo
+        Assert.Contains("Code resent.", console.Output, StringComparison.Ordinal);
+        Assert.Contains("Invalid verification code", console.Output, StringComparison.Ordinal);
+        Assert.Contains($"Connected instagram as {username}", console.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ExitCodesAre0Then1ForAnApiErrorThen2ForUsage()
+    {
+        var workspace = await app.NewWorkspaceAsync();
+
+        var list = new CliConsole();
+        var missing = new CliConsole();
+        var usage = new CliConsole();
+
+        Assert.Equal(0, await RunAsync(list, workspace, "channels", "list", "--json"));
+        Assert.Equal(1, await RunAsync(missing, workspace, "channels", "status", "instagram"));
+        Assert.Equal(2, await RunAsync(usage, workspace, "channels", "status", "signal"));
+        Assert.Equal(JsonValueKind.Null, JsonDocument.Parse(list.Output).RootElement.GetProperty("telegram").ValueKind);
+        Assert.Contains("Error 404: No Instagram channel is connected.", missing.Output, StringComparison.Ordinal);
+        Assert.Contains("'signal' not recognized", usage.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task CampaignsAreCreatedAndMovedFromTheCommandLine()
+    {
+        var workspace = await app.NewWorkspaceAsync();
+        var (channelId, _) = await app.ConnectedChannelAsync(workspace.Client, "telegram");
+        var created = new CliConsole();
+
+        await RunAsync(created, workspace, "campaigns", "create", "--name", "CLI launch", "--channel", channelId.ToString(System.Globalization.CultureInfo.InvariantCulture), "--json");
+        var id = JsonDocument.Parse(created.Output).RootElement.GetProperty("id").GetInt32().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var started = new CliConsole();
+        var listed = new CliConsole();
+        await RunAsync(started, workspace, "campaigns", "start", id);
+        await RunAsync(listed, workspace, "campaigns", "list", "--status", "running");
+
+        Assert.Contains($"campaign {id} CLI launch: running", started.Output, StringComparison.Ordinal);
+        Assert.Contains("CLI launch", listed.Output, StringComparison.Ordinal);
+        Assert.Contains("page 1 of 1, 1 in all", listed.Output, StringComparison.Ordinal);
+    }
+
+    private Task<int> RunAsync(CliConsole console, TestWorkspace workspace, params string[] args) =>
+        SkyLight.Cli.Program.RunAsync([.. args, "--api-url", app.CreateClient().BaseAddress!.ToString(), "--api-key", workspace.ApiKey], console,
+            pollInterval: TimeSpan.FromMilliseconds(100));
+
+    /// <summary>The account the CLI's connect just created at the emulator, once its QR is waiting.</summary>
+    private async Task<JsonElement> PendingAccountAsync()
+    {
+        JsonElement account = default;
+        await ChannelsApp.WaitUntilAsync(async () =>
+        {
+            var waiting = (await app.EmulatorAsync(HttpMethod.Get, "/_emulator/accounts")).EnumerateArray()
+                .Where(a => a.GetProperty("provider").GetString() == "WHATSAPP" && a.GetProperty("intent").ValueKind == JsonValueKind.Object)
+                .ToList();
+            account = waiting.LastOrDefault();
+            return waiting.Count > 0;
+        }, "the CLI never started a WhatsApp login");
+        return account;
+    }
+}
