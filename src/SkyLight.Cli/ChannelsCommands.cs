@@ -106,13 +106,11 @@ internal static class ChannelsCommands
             await using var updates = channel.ConnectAndWatchAsync(ct).GetAsyncEnumerator(ct);
             await updates.MoveNextAsync();
             var connection = updates.Current.Connection;
-            if (parse.GetValue(cli.AsJson))
+            var json = parse.GetValue(cli.AsJson);
+            if (!json)
             {
-                cli.Write(parse, connection, () => { });
-            }
-            else
-            {
-                console.Write(new Text(TerminalQr.Draw(connection.QrCode)));
+                // explicit colours: light modules white, dark ones black, whatever the terminal's theme
+                console.Write(new Text(TerminalQr.Draw(connection.QrCode), new Style(Color.White, Color.Black)));
                 console.MarkupLine(type == "whatsapp"
                     ? "Scan with WhatsApp on your phone: [bold]Settings → Linked devices → Link a device[/]."
                     : "Open Telegram → [bold]Settings → Devices → Link Desktop Device[/], then scan.");
@@ -120,27 +118,35 @@ internal static class ChannelsCommands
             }
 
             ChannelStatus? final = null;
-            await console.Status().StartAsync("Waiting for the scan…", async context =>
+            async Task WatchAsync(Action<string> show)
             {
                 while (await updates.MoveNextAsync())
                 {
                     var status = updates.Current.Status!;
-                    context.Status($"Waiting for the scan… ({status.SyncStatus})");
+                    show($"Waiting for the scan… ({status.SyncStatus})");
                     final = updates.Current.IsFinal ? status : null;
                 }
-            });
+            }
+            if (json)
+            {
+                await WatchAsync(_ => { });   // scripts get one document at the end, no spinner
+            }
+            else
+            {
+                await console.Status().StartAsync("Waiting for the scan…", context => WatchAsync(text => context.Status(text)));
+            }
 
             if (final is { Completed: true })
             {
-                cli.Write(parse, final, () => console.MarkupLineInterpolated($"[green]Connected[/] {type} as {final.Username} ({final.SyncStatus})."));
+                cli.Write(parse, new { connection, status = final }, () => console.MarkupLineInterpolated($"[green]Connected[/] {type} as {final.Username} ({final.SyncStatus})."));
                 return Cli.Ok;
             }
-            var reason = final?.SyncStatus == "CREATION_FAIL" ? "the QR code expired" : "the login attempt ended without connecting";
+            var reason = TimeProvider.System.GetUtcNow() >= connection.ExpiresAt ? "the QR code expired" : "the login attempt ended without connecting";
             if (console.Profile.Capabilities.Interactive && await console.ConfirmAsync($"Not connected: {reason}. Show a fresh QR code?", cancellationToken: ct))
             {
                 continue;
             }
-            cli.Write(parse, new { connected = false, reason }, () => console.MarkupLineInterpolated($"[red]Not connected:[/] {reason}."));
+            cli.Write(parse, new { connection, status = final, connected = false, reason }, () => console.MarkupLineInterpolated($"[red]Not connected:[/] {reason}."));
             return Cli.ApiError;
         }
     }
@@ -153,15 +159,22 @@ internal static class ChannelsCommands
         {
             throw new UsageException("Instagram needs --username.");
         }
-        var password = await console.PromptAsync(new TextPrompt<string>("Instagram password:").Secret(), ct);
+        var password = await console.PromptAsync(new TextPrompt<string>("Instagram password:").Secret(null), ct);   // nothing echoed
         var login = await client.Instagram.ConnectAsync(username, password, country, ct);
         while (login.Verification is { } verification)
         {
             var code = await console.PromptAsync(new TextPrompt<string>($"{verification.CheckpointType} code sent by Instagram (r to resend):"), ct);
             if (code.Trim() is "r" or "R")
             {
-                await client.Instagram.ResendCodeAsync(verification.AccountId, ct);
-                console.MarkupLine("Code resent.");
+                try
+                {
+                    await client.Instagram.ResendCodeAsync(verification.AccountId, ct);
+                    console.MarkupLine("Code resent.");
+                }
+                catch (SkyLightApiException e) when (e.StatusCode == System.Net.HttpStatusCode.TooManyRequests)
+                {
+                    console.MarkupLineInterpolated($"[yellow]A code was just sent; wait {e.RetryAfter ?? 30} s before asking again.[/]");
+                }
                 continue;
             }
             try

@@ -29,8 +29,12 @@ internal sealed class Cli(IAnsiConsole console, HttpMessageHandler? handler = nu
         var url = parse.GetValue(ApiUrl) ?? Environment.GetEnvironmentVariable("SKYLIGHT_API_URL") ?? "http://127.0.0.1:5080";
         var key = parse.GetValue(ApiKey) ?? Environment.GetEnvironmentVariable("SKYLIGHT_API_KEY")
             ?? throw new UsageException("No API key: pass --api-key or set SKYLIGHT_API_KEY.");
+        if (!Uri.TryCreate(url.TrimEnd('/') + "/", UriKind.Absolute, out var root) || root.Scheme is not ("http" or "https"))
+        {
+            throw new UsageException($"The API URL '{url}' is not an http(s) URL.");
+        }
         var http = handler is null ? new HttpClient() : new HttpClient(handler, disposeHandler: false);
-        http.BaseAddress = new Uri(url.TrimEnd('/') + "/");
+        http.BaseAddress = root;
         return new SkyLightClient(http, new SkyLightClientOptions { ApiKey = key, PollInterval = pollInterval ?? TimeSpan.FromSeconds(2) });
     }
 
@@ -58,6 +62,11 @@ internal sealed class Cli(IAnsiConsole console, HttpMessageHandler? handler = nu
         catch (HttpRequestException e)
         {
             console.MarkupLineInterpolated($"[red]Could not reach the API:[/] {e.Message}");
+            return ApiError;
+        }
+        catch (TaskCanceledException e) when (e.InnerException is TimeoutException)
+        {
+            console.MarkupLine("[red]The API did not answer in time.[/]");
             return ApiError;
         }
     }

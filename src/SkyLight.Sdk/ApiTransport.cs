@@ -38,13 +38,25 @@ internal sealed class ApiTransport(HttpClient http, SkyLightClientOptions option
         }
     }
 
+    /// <summary>Reads an answer's shape; anything unexpected (a proxy's page, a missing member) is one clear exception.</summary>
+    public static T Read<T>(JsonElement answer, Func<JsonElement, T> read, string what)
+    {
+        try
+        {
+            return read(answer);
+        }
+        catch (Exception e) when (e is KeyNotFoundException or InvalidOperationException or JsonException or ArgumentException)
+        {
+            throw new SkyLightApiException(System.Net.HttpStatusCode.OK, $"The API's answer was not {what}.");
+        }
+    }
+
     /// <summary>The envelope's <c>data</c>, read as <typeparamref name="T"/>.</summary>
     public async Task<T> DataAsync<T>(HttpMethod method, string path, object? body, CancellationToken cancellationToken)
     {
         var answer = await SendAsync(method, path, body, cancellationToken).ConfigureAwait(false);
-        return answer.ValueKind == JsonValueKind.Object && answer.TryGetProperty("data", out var data) && data.Deserialize<T>(Json) is { } value
-            ? value
-            : throw new SkyLightApiException(HttpStatusCode.OK, $"The API's answer to {method} {path} had no data.");
+        return Read(answer, a => a.GetProperty("data").Deserialize<T>(Json), $"the expected data of {method} {path}")
+            ?? throw new SkyLightApiException(HttpStatusCode.OK, $"The API's answer to {method} {path} had no data.");
     }
 
     public async Task<byte[]> BytesAsync(string path, CancellationToken cancellationToken)

@@ -18,10 +18,31 @@ public sealed class CampaignsClient
     {
         var query = $"api/v1/campaigns?page={page}&per_page={perPage}" + (status is null ? "" : $"&status={Uri.EscapeDataString(status)}");
         var answer = await _transport.SendAsync(HttpMethod.Get, query, null, cancellationToken).ConfigureAwait(false);
-        var meta = answer.GetProperty("meta");
-        return new CampaignPage(answer.GetProperty("data").Deserialize<List<Campaign>>(ApiTransport.Json) ?? [],
-            meta.GetProperty("current_page").GetInt32(), meta.GetProperty("last_page").GetInt32(),
-            meta.GetProperty("per_page").GetInt32(), meta.GetProperty("total").GetInt32());
+        return ApiTransport.Read(answer, a =>
+        {
+            var meta = a.GetProperty("meta");
+            return new CampaignPage(a.GetProperty("data").Deserialize<List<Campaign>>(ApiTransport.Json) ?? [],
+                meta.GetProperty("current_page").GetInt32(), meta.GetProperty("last_page").GetInt32(),
+                meta.GetProperty("per_page").GetInt32(), meta.GetProperty("total").GetInt32());
+        }, "a page of campaigns");
+    }
+
+    /// <summary>Every campaign (optionally of one status), page after page.</summary>
+    public async IAsyncEnumerable<Campaign> ListAllAsync(string? status = null,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        for (var page = 1; ; page++)
+        {
+            var campaigns = await ListAsync(status, page, 100, cancellationToken).ConfigureAwait(false);
+            foreach (var campaign in campaigns.Items)
+            {
+                yield return campaign;
+            }
+            if (page >= campaigns.LastPage)
+            {
+                yield break;
+            }
+        }
     }
 
     /// <summary>One campaign; 404 when it is not this workspace's.</summary>

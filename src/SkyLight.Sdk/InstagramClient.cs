@@ -40,10 +40,13 @@ public sealed class InstagramClient
     private async Task<InstagramLogin> LoginAsync(string path, object body, CancellationToken cancellationToken)
     {
         var answer = await _transport.SendAsync(HttpMethod.Post, path, body, cancellationToken).ConfigureAwait(false);
-        var data = answer.GetProperty("data");
-        var message = answer.TryGetProperty("message", out var m) ? m.GetString() : null;
-        return data.TryGetProperty("requires_2fa", out _)
-            ? new InstagramLogin(null, data.Deserialize<VerificationRequired>(ApiTransport.Json), message)
-            : new InstagramLogin(data.Deserialize<Channel>(ApiTransport.Json), null, message);
+        return ApiTransport.Read(answer, a =>
+        {
+            var data = a.GetProperty("data");
+            var message = a.TryGetProperty("message", out var m) ? m.GetString() : null;
+            return data.TryGetProperty("requires_2fa", out _)
+                ? new InstagramLogin(null, data.Deserialize<VerificationRequired>(ApiTransport.Json), message)
+                : new InstagramLogin(data.Deserialize<Channel>(ApiTransport.Json), null, message);
+        }, "an Instagram login");
     }
 }

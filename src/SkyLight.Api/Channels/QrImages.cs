@@ -19,29 +19,31 @@ internal static class QrImages
     public static void MapQrImage(this RouteGroupBuilder channels, string type)
     {
         var name = ChannelNames.Display(type);
-        channels.MapGet($"/{type}/qr", ([FromQuery(Name = "account_id")] string? accountId, [FromQuery] string? format, SkyLightDb db, CancellationToken ct) =>
-                QrAsync(type, accountId, format, db, ct))
+        channels.MapGet($"/{type}/qr", ([FromQuery(Name = "account_id")] string? accountId, [FromQuery] string? format, SkyLightDb db,
+                HttpContext http, TimeProvider time, CancellationToken ct) => QrAsync(type, accountId, format, db, http, time, ct))
             .WithName($"Get{name}Qr").WithSummary($"The pending {name} QR code as an image: format=png (default) or svg.")
             .Produces(StatusCodes.Status200OK, contentType: "image/png", additionalContentTypes: "image/svg+xml")
             .Errors(404, 422);
     }
 
     private static async Task<Results<FileContentHttpResult, ProblemHttpResult, ValidationProblem>> QrAsync(
-        string type, string? accountId, string? format, SkyLightDb db, CancellationToken ct)
+        string type, string? accountId, string? format, SkyLightDb db, HttpContext http, TimeProvider time, CancellationToken ct)
     {
+        var now = time.GetUtcNow();
         format = format?.ToLowerInvariant() ?? "png";
         if (format is not ("png" or "svg"))
         {
             return ApiErrors.Invalid("format", "The format must be png or svg.");
         }
         var qrCode = await db.ConnectAttempts.AsNoTracking()
-            .Where(a => a.ChannelType == type && a.State == AttemptStates.Pending && (accountId == null || a.UnipileAccountId == accountId))
+            .Where(a => a.ChannelType == type && a.State == AttemptStates.Pending && a.ExpiresAt > now && (accountId == null || a.UnipileAccountId == accountId))
             .Select(a => a.QrCode).FirstOrDefaultAsync(ct);
         if (qrCode is null)
         {
             return ApiErrors.NotFound($"No {ChannelNames.Display(type)} QR code is waiting to be scanned.");
         }
 
+        http.Response.Headers.CacheControl = "no-store";   // a login credential: no cache keeps it
         using var generator = new QRCodeGenerator();
         using var data = generator.CreateQrCode(qrCode, QRCodeGenerator.ECCLevel.M);
         return format == "png"

@@ -49,6 +49,20 @@ public sealed class QrImageTests(ChannelsApp app) : IClassFixture<ChannelsApp>
     }
 
     [Fact]
+    public async Task AnotherWorkspacesQrIs404AndNoQrIsCached()
+    {
+        var alice = await app.NewWorkspaceAsync();
+        var bob = await app.NewWorkspaceAsync();
+        var alicesAccount = (await ChannelsApp.ConnectAsync(alice.Client, "whatsapp")).GetProperty("account_id").GetString();
+
+        var own = await alice.Client.GetAsync($"/api/v1/channels/whatsapp/qr?account_id={alicesAccount}", Ct);
+        var foreign = await bob.Client.GetAsync($"/api/v1/channels/whatsapp/qr?account_id={alicesAccount}", Ct);
+
+        Assert.True(own.Headers.CacheControl?.NoStore);
+        await foreign.AssertErrorAsync(404, "No WhatsApp QR code is waiting to be scanned.");
+    }
+
+    [Fact]
     public async Task WithoutAPendingQrItIs404()
     {
         var workspace = await app.NewWorkspaceAsync();

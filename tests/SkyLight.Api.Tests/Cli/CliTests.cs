@@ -11,7 +11,6 @@ public sealed class CliTests(InstagramApp app) : IClassFixture<InstagramApp>
     [Fact]
     public async Task ConnectWhatsAppDrawsAReadableQrAndEndsConnectedWhenTheScanHappens()
     {
-        Assert.SkipUnless(File.Exists("/usr/bin/zbarimg"), "needs zbarimg: apt-get install zbar-tools (.ci/run installs it)");
         var workspace = await app.NewWorkspaceAsync();
         var console = new CliConsole();
 
@@ -21,9 +20,41 @@ public sealed class CliTests(InstagramApp app) : IClassFixture<InstagramApp>
         var exit = await run;
 
         Assert.Equal(0, exit);
-        Assert.Equal(account.GetProperty("intent").GetProperty("qrcode").GetString(), DrawnQr.Decode(console.Output));
         Assert.Contains("Scan with WhatsApp on your phone", console.Output, StringComparison.Ordinal);
         Assert.Contains("Connected whatsapp as +966512345678 (OK).", console.Output, StringComparison.Ordinal);
+        Assert.SkipUnless(File.Exists("/usr/bin/zbarimg"), "the drawn QR is decoded with zbarimg: apt-get install zbar-tools (.ci/run installs it)");
+        Assert.Equal(account.GetProperty("intent").GetProperty("qrcode").GetString(), DrawnQr.Decode(console.Output));
+    }
+
+    [Fact]
+    public async Task AnAttemptThatFailsEndsWithExit1AndItsReasonInOneJsonDocument()
+    {
+        var workspace = await app.NewWorkspaceAsync();
+        var console = new CliConsole();
+
+        var run = RunAsync(console, workspace, "channels", "connect", "telegram", "--json");
+        await PendingAccountAsync("TELEGRAM");
+        await workspace.Client.PostAsync("/api/v1/channels/telegram/connect", null, Ct);   // replaces the attempt the CLI watches
+        var exit = await run;
+
+        Assert.Equal(1, exit);
+        var result = JsonDocument.Parse(console.Output).RootElement;   // one document: scripts can parse it
+        Assert.False(result.GetProperty("connected").GetBoolean());
+        Assert.Equal("the login attempt ended without connecting", result.GetProperty("reason").GetString());
+        Assert.StartsWith("tg://login?token=", result.GetProperty("connection").GetProperty("qr_code").GetString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("notaurl")]
+    [InlineData("localhost:5080")]
+    public async Task AnApiUrlThatIsNotHttpIsAUsageError(string url)
+    {
+        var console = new CliConsole();
+
+        var exit = await SkyLight.Cli.Program.RunAsync(["channels", "list", "--api-url", url, "--api-key", "sk_live_x"], console);
+
+        Assert.Equal(2, exit);
+        Assert.Contains("is not an http(s) URL", console.Output, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -67,12 +98,13 @@ public sealed class CliTests(InstagramApp app) : IClassFixture<InstagramApp>
         var (channelId, _) = await app.ConnectedChannelAsync(workspace.Client, "telegram");
         var created = new CliConsole();
 
-        await RunAsync(created, workspace, "campaigns", "create", "--name", "CLI launch", "--channel", channelId.ToString(System.Globalization.CultureInfo.InvariantCulture), "--json");
+        Assert.Equal(0, await RunAsync(created, workspace, "campaigns", "create", "--name", "CLI launch", "--channel", channelId.ToString(System.Globalization.CultureInfo.InvariantCulture), "--json"));
         var id = JsonDocument.Parse(created.Output).RootElement.GetProperty("id").GetInt32().ToString(System.Globalization.CultureInfo.InvariantCulture);
         var started = new CliConsole();
         var listed = new CliConsole();
-        await RunAsync(started, workspace, "campaigns", "start", id);
-        await RunAsync(listed, workspace, "campaigns", "list", "--status", "running");
+        Assert.Equal(0, await RunAsync(started, workspace, "campaigns", "start", id));
+        Assert.Equal(0, await RunAsync(listed, workspace, "campaigns", "list", "--status", "running"));
+        Assert.Equal(1, await RunAsync(new CliConsole(), workspace, "campaigns", "resume", id));   // running cannot resume: 422
 
         Assert.Contains($"campaign {id} CLI launch: running", started.Output, StringComparison.Ordinal);
         Assert.Contains("CLI launch", listed.Output, StringComparison.Ordinal);
@@ -84,17 +116,18 @@ public sealed class CliTests(InstagramApp app) : IClassFixture<InstagramApp>
             pollInterval: TimeSpan.FromMilliseconds(100));
 
     /// <summary>The account the CLI's connect just created at the emulator, once its QR is waiting.</summary>
-    private async Task<JsonElement> PendingAccountAsync()
+    private async Task<JsonElement> PendingAccountAsync(string provider = "WHATSAPP")
     {
         JsonElement account = default;
         await ChannelsApp.WaitUntilAsync(async () =>
         {
             var waiting = (await app.EmulatorAsync(HttpMethod.Get, "/_emulator/accounts")).EnumerateArray()
-                .Where(a => a.GetProperty("provider").GetString() == "WHATSAPP" && a.GetProperty("intent").ValueKind == JsonValueKind.Object)
+                .Where(a => a.GetProperty("provider").GetString() == provider && a.GetProperty("intent").ValueKind == JsonValueKind.Object &&
+                    a.GetProperty("intent").GetProperty("state").GetString() == "open")
                 .ToList();
             account = waiting.LastOrDefault();
             return waiting.Count > 0;
-        }, "the CLI never started a WhatsApp login");
+        }, $"the CLI never started a {provider} login");
         return account;
     }
 }

@@ -108,15 +108,39 @@ public sealed class SdkTests(InstagramApp app) : IClassFixture<InstagramApp>
             (await client.Campaigns.CancelAsync(campaign.Id, Ct)).Status,
         };
         var page = await client.Campaigns.ListAsync("cancelled", cancellationToken: Ct);
+        var all = new List<Campaign>();
+        await foreach (var each in client.Campaigns.ListAllAsync(cancellationToken: Ct))
+        {
+            all.Add(each);
+        }
         var refreshed = await client.Telegram.RefreshAsync(Ct);
         var image = await client.WhatsApp.GetQrImageAsync((await client.WhatsApp.ConnectAsync(Ct)).AccountId, cancellationToken: Ct);
         await client.Telegram.DisconnectAsync(Ct);
 
         Assert.Equal(["running", "paused", "running", "cancelled"], statuses);
         Assert.Equal([campaign.Id], page.Items.Select(c => c.Id));
+        Assert.Equal([campaign.Id], all.Select(c => c.Id));
         Assert.Equal(("sdk_tg", true), (refreshed.Username, refreshed.IsConnected));
         Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], image[..4]);
         Assert.Equal(HttpStatusCode.NotFound, (await Assert.ThrowsAsync<SkyLightApiException>(() => client.Telegram.RefreshAsync(Ct))).StatusCode);
+    }
+
+    [Fact]
+    public async Task AnAnswerThatIsNotTheApisIsTheOneExceptionTypeToo()
+    {
+        using var proxy = new HttpClient(new HtmlAnswer()) { BaseAddress = new Uri("http://proxy.test/") };
+        var client = new SkyLightClient(proxy, new SkyLightClientOptions { ApiKey = "k" });
+
+        var error = await Assert.ThrowsAsync<SkyLightApiException>(() => client.Campaigns.ListAsync(cancellationToken: Ct));
+
+        Assert.Contains("was not a page of campaigns", error.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>A proxy in front of the API answering 200 with its own HTML page.</summary>
+    private sealed class HtmlAnswer : HttpMessageHandler
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
+            Task.FromResult(new HttpResponseMessage(HttpStatusCode.OK) { Content = new StringContent("<html>maintenance</html>") });
     }
 
     private readonly Dictionary<SkyLightClient, HttpClient> _http = [];
