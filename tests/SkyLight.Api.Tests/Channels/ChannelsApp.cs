@@ -7,6 +7,7 @@ using Microsoft.Extensions.Options;
 using SkyLight.Api.Channels;
 using SkyLight.Api.Data;
 using SkyLight.Api.Unipile;
+using SkyLight.Sdk;
 
 namespace SkyLight.Api.Tests.Channels;
 
@@ -84,13 +85,27 @@ public class ChannelsApp : SkyLightApp
         return status;
     }
 
-    /// <summary>A connected channel of the type: connect, scan, poll to completed. Returns its id and account id.</summary>
+    /// <summary>
+    /// A connected channel of the type, the way an integrator gets one: through the SDK's connect-and-watch, with
+    /// the scan played at the emulator when the QR appears. Returns its id and account id.
+    /// </summary>
     public async Task<(int ChannelId, string AccountId)> ConnectedChannelAsync(HttpClient client, string type, object? scan = null)
     {
-        var accountId = (await ConnectAsync(client, type)).GetProperty("account_id").GetString()!;
-        await ScanAsync(accountId, scan);
-        var status = await PollStatusAsync(client, type, accountId, s => s.GetProperty("completed").GetBoolean());
-        return (status.GetProperty("id").GetInt32(), accountId);
+        // the client already sends the workspace's key
+        var sdk = new SkyLightClient(client, new SkyLightClientOptions { PollInterval = TimeSpan.FromMilliseconds(50) });
+        await foreach (var update in (type == "whatsapp" ? sdk.WhatsApp : sdk.Telegram).ConnectAndWatchAsync(Ct))
+        {
+            if (update.Status is null)
+            {
+                await ScanAsync(update.Connection.AccountId, scan);
+            }
+            else if (update.IsFinal)
+            {
+                Assert.True(update.Status.Completed, $"the {type} login did not complete: {update.Status}");
+                return (update.Status.Id, update.Connection.AccountId);
+            }
+        }
+        throw new InvalidOperationException("The watch ended without a final update.");
     }
 
     /// <summary>
