@@ -130,11 +130,8 @@ internal sealed class WebhookDispatcher(
 
         _attempts.Enqueue(new DeliveryAttempt(delivery.Id, delivery.Webhook.Id, delivery.Webhook.RequestUrl,
             delivery.AccountId, delivery.Message, attempt, status, error, time.GetUtcNow()));
-        if (log.IsEnabled(LogLevel.Information))
-        {
-            log.LogInformation("Webhook {WebhookId} {Message} for {AccountId}: attempt {Attempt} got {Status} {Error}",
-                delivery.Webhook.Id, delivery.Message, delivery.AccountId, attempt, status, error);
-        }
+        log.LogInformation("Webhook {WebhookId} {Message} for {AccountId}: attempt {Attempt} got {Status} {Error}",
+            delivery.Webhook.Id, delivery.Message, delivery.AccountId, attempt, status, error);
         return status == 200;   // Unipile's rule: anything but exactly 200 is a failure
     }
 

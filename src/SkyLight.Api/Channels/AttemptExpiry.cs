@@ -19,26 +19,40 @@ internal sealed class AttemptExpiry(IServiceScopeFactory scopes, TimeProvider ti
         var deletions = scope.ServiceProvider.GetRequiredService<RemoteDeletions>();
         var now = Time.GetUtcNow();
         var expired = await db.ConnectAttempts.IgnoreQueryFilters([SkyLightDb.TenantFilter])
-            .Where(a => a.State == AttemptStates.Pending && a.ExpiresAt <= now).OrderBy(a => a.Id).Take(50).ToListAsync(ct);
-        foreach (var attempt in expired)
+            .Where(a => a.State == AttemptStates.Pending && a.ExpiresAt <= now).OrderBy(a => a.Id).Select(a => a.Id).Take(50).ToListAsync(ct);
+        foreach (var id in expired)
         {
-            var channel = await db.Channels.IgnoreQueryFilters([SkyLightDb.TenantFilter]).SingleAsync(c => c.Id == attempt.ChannelId, ct);
-            Expire(attempt, channel, deletions, now);
-            try
-            {
-                await db.SaveChangesAsync(ct);
-            }
-            catch (DbUpdateConcurrencyException)
-            {
-                db.ChangeTracker.Clear();   // another node (or a webhook) ended it first
-            }
+            // loaded one by one: a lost race clears the tracker, which must not detach the rest of the batch
+            var attempt = await db.ConnectAttempts.IgnoreQueryFilters([SkyLightDb.TenantFilter]).Include(a => a.Channel).SingleAsync(a => a.Id == id, ct);
+            await ExpireAsync(db, attempt, deletions, now, ct);
         }
-        deletions.Wake();
         return expired.Count;
     }
 
-    /// <summary>Also called by status, so a poller sees the failure the moment the attempt's time is up.</summary>
-    public static void Expire(ConnectAttempt attempt, Channel channel, RemoteDeletions deletions, DateTimeOffset now)
+    /// <summary>
+    /// Ends the attempt if it is still pending and saves. Losing the race to another ending (a webhook, the job
+    /// on another node) is fine: it ended either way. The attempt's Channel must be loaded. Status and the
+    /// Instagram flow call it too, so a caller sees the failure the moment the attempt's time is up.
+    /// </summary>
+    public static async Task ExpireAsync(SkyLightDb db, ConnectAttempt attempt, RemoteDeletions deletions, DateTimeOffset now, CancellationToken ct)
+    {
+        if (!attempt.IsPending)
+        {
+            return;
+        }
+        Expire(attempt, attempt.Channel, deletions, now);
+        try
+        {
+            await db.SaveChangesAsync(ct);
+            deletions.Wake();
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            db.ChangeTracker.Clear();
+        }
+    }
+
+    private static void Expire(ConnectAttempt attempt, Channel channel, RemoteDeletions deletions, DateTimeOffset now)
     {
         attempt.End(AttemptStates.Failed, now);
         attempt.QrCode = null;

@@ -19,7 +19,7 @@ internal sealed class AttemptStore(SkyLightDb db, CurrentWorkspace workspace, Re
     /// Ends <paramref name="pending"/> (its never-connected account is deleted) and saves the new attempt, in one
     /// transaction. A <see cref="DbUpdateException"/> means a concurrent connect committed first.
     /// </summary>
-    public async Task<ConnectAttempt> SaveAsync(string type, Channel? channel, ConnectAttempt? pending, string accountId,
+    private async Task<ConnectAttempt> SaveAsync(string type, Channel? channel, ConnectAttempt? pending, string accountId,
         bool isReconnect, string? qrCode, string? checkpointType, CancellationToken ct)
     {
         var now = time.GetUtcNow();
@@ -60,16 +60,31 @@ internal sealed class AttemptStore(SkyLightDb db, CurrentWorkspace workspace, Re
     }
 
     /// <summary>
-    /// After a lost race: the winner's pending attempt for the loser to show, or null when there is none (the
-    /// channel got connected meanwhile, or was disconnected).
+    /// Called once Unipile holds the new account, so it ignores the request's cancellation: the account is
+    /// recorded, or forgotten. Returns the saved attempt (Won), or, when another request changed the channel first,
+    /// the winner's pending attempt for the loser to show, or null when the channel got connected meanwhile.
+    /// Any other change in between (a disconnect) is a <see cref="ConcurrentChangeException"/>.
     /// </summary>
-    public async Task<ConnectAttempt?> WinnerAsync(string type, CancellationToken ct)
+    public async Task<(ConnectAttempt? Attempt, bool Won)> SaveOrYieldAsync(string type, Channel? channel, ConnectAttempt? pending,
+        string accountId, bool isReconnect, string? qrCode, string? checkpointType)
     {
-        db.ChangeTracker.Clear();
-        return await db.ConnectAttempts.AsNoTracking().SingleOrDefaultAsync(a => a.ChannelType == type && a.State == AttemptStates.Pending, ct);
+        try
+        {
+            return (await SaveAsync(type, channel, pending, accountId, isReconnect, qrCode, checkpointType, CancellationToken.None), true);
+        }
+        catch (DbUpdateException)
+        {
+            await ForgetAccountAsync(accountId, isReconnect, CancellationToken.None);
+            db.ChangeTracker.Clear();
+            var winner = await db.ConnectAttempts.AsNoTracking()
+                .SingleOrDefaultAsync(a => a.ChannelType == type && a.State == AttemptStates.Pending, CancellationToken.None);
+            if (winner is not null || await db.Channels.AnyAsync(c => c.Type == type && c.IsConnected, CancellationToken.None))
+            {
+                return (winner, false);
+            }
+            throw new ConcurrentChangeException();
+        }
     }
-
-    public Task<bool> IsConnectedAsync(string type, CancellationToken ct) => db.Channels.AnyAsync(c => c.Type == type && c.IsConnected, ct);
 
     /// <summary>An account this service will not track must not stay at Unipile; a reconnected one is the channel's own.</summary>
     public async Task ForgetAccountAsync(string accountId, bool isReconnect, CancellationToken ct)

@@ -82,19 +82,7 @@ internal static class ChannelsApi
             if (time.GetUtcNow() >= attempt.ExpiresAt)
             {
                 var expiring = await db.ConnectAttempts.Include(a => a.Channel).SingleAsync(a => a.Id == attempt.Id, ct);
-                if (expiring.IsPending)
-                {
-                    AttemptExpiry.Expire(expiring, expiring.Channel, deletions, time.GetUtcNow());
-                }
-                try
-                {
-                    await db.SaveChangesAsync(ct);
-                    deletions.Wake();
-                }
-                catch (DbUpdateConcurrencyException)
-                {
-                    db.ChangeTracker.Clear();   // ended meanwhile (the expiry job, a webhook, another node): read below
-                }
+                await AttemptExpiry.ExpireAsync(db, expiring, deletions, time.GetUtcNow(), ct);
             }
             else
             {

@@ -17,7 +17,7 @@ internal sealed record InstagramStep(InstagramStepKind Kind, Channel? Channel = 
 /// </summary>
 internal sealed class InstagramConnector(
     SkyLightDb db, AttemptStore attempts, UnipileClient unipile, ChannelSync sync, RemoteDeletions deletions, TimeProvider time,
-    IOptions<ChannelsOptions> options)
+    IOptions<ChannelsOptions> options, ILogger<InstagramConnector> log)
 {
     private const string Type = ChannelTypes.Instagram;
 
@@ -45,7 +45,7 @@ internal sealed class InstagramConnector(
         ConnectOutcome outcome;
         try
         {
-            outcome = reconnectId is null ? await unipile.ConnectAsync(request, ct) : await ReconnectOrConnectAsync(reconnectId, request, ct);
+            outcome = await unipile.ReconnectOrConnectAsync(reconnectId, request, log, ct);
         }
         catch (UnipileException e) when (e.Is(HttpStatusCode.Unauthorized, "errors/invalid_credentials"))
         {
@@ -69,25 +69,13 @@ internal sealed class InstagramConnector(
             return new InstagramStep(InstagramStepKind.UnsupportedCheckpoint, Checkpoint: checkpoint);
         }
 
-        // from here on Unipile holds an account: record it or forget it, whatever happens to the request
-        ConnectAttempt attempt;
-        try
+        var (attempt, won) = await attempts.SaveOrYieldAsync(Type, channel, pending, outcome.AccountId, isReconnect, qrCode: null, checkpoint);
+        return attempt switch
         {
-            attempt = await attempts.SaveAsync(Type, channel, pending, outcome.AccountId, isReconnect, qrCode: null, checkpoint, CancellationToken.None);
-        }
-        catch (DbUpdateException)
-        {
-            // another request changed this channel first: a concurrent connect, a completed login, a disconnect
-            await attempts.ForgetAccountAsync(outcome.AccountId, isReconnect, CancellationToken.None);
-            return await attempts.WinnerAsync(Type, CancellationToken.None) is { } winner
-                ? new InstagramStep(InstagramStepKind.CodeRequired, Attempt: winner, Checkpoint: winner.CheckpointType)
-                : await attempts.IsConnectedAsync(Type, CancellationToken.None)
-                    ? new InstagramStep(InstagramStepKind.AlreadyConnected)
-                    : throw new ConcurrentChangeException();
-        }
-        return checkpoint is null
-            ? await ConnectedAsync(attempt.UnipileAccountId, outcome.Result, CancellationToken.None)
-            : new InstagramStep(InstagramStepKind.CodeRequired, Attempt: attempt, Checkpoint: checkpoint);
+            null => new InstagramStep(InstagramStepKind.AlreadyConnected),
+            _ when won && checkpoint is null => await ConnectedAsync(attempt.UnipileAccountId, outcome.Result, CancellationToken.None),
+            _ => new InstagramStep(InstagramStepKind.CodeRequired, Attempt: attempt, Checkpoint: attempt.CheckpointType),
+        };
     }
 
     public async Task<InstagramStep> SolveAsync(string accountId, string code, CancellationToken ct)
@@ -180,16 +168,7 @@ internal sealed class InstagramConnector(
 
     private async Task<InstagramStep> ExpireAsync(ConnectAttempt attempt, CancellationToken ct)
     {
-        AttemptExpiry.Expire(attempt, attempt.Channel, deletions, time.GetUtcNow());
-        try
-        {
-            await db.SaveChangesAsync(ct);
-            deletions.Wake();
-        }
-        catch (DbUpdateConcurrencyException)
-        {
-            db.ChangeTracker.Clear();   // ended meanwhile by the expiry job or another node: expired either way
-        }
+        await AttemptExpiry.ExpireAsync(db, attempt, deletions, time.GetUtcNow(), ct);
         return new InstagramStep(InstagramStepKind.Expired);
     }
 
@@ -198,18 +177,6 @@ internal sealed class InstagramConnector(
         await sync.SyncAccountAsync(accountId, result == ConnectResult.Reconnected ? "RECONNECTED" : "CREATION_SUCCESS", failOnUnipileError: false, ct);
         var channel = await db.Channels.AsNoTracking().SingleAsync(c => c.Type == Type, ct);
         return new InstagramStep(InstagramStepKind.Connected, channel);
-    }
-
-    private async Task<ConnectOutcome> ReconnectOrConnectAsync(string accountId, ConnectRequest request, CancellationToken ct)
-    {
-        try
-        {
-            return await unipile.ReconnectAsync(accountId, request, ct);
-        }
-        catch (UnipileException e) when (e.StatusCode == HttpStatusCode.NotFound)
-        {
-            return await unipile.ConnectAsync(request, ct);
-        }
     }
 
     /// <summary>Unipile has forgotten the intent: timed out (408, then 400 invalid_request) or killed after a failure.</summary>

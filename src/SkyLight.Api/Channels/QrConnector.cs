@@ -30,12 +30,12 @@ internal sealed class QrConnector(SkyLightDb db, AttemptStore attempts, UnipileC
         ConnectOutcome outcome;
         try
         {
-            outcome = await StartLoginAsync(type, reconnectId, ct);
+            outcome = await unipile.ReconnectOrConnectAsync(reconnectId, new ConnectRequest(ChannelTypes.Provider(type)), log, ct);
         }
         catch (UnipileException e) when (e.StatusCode == (HttpStatusCode)425)
         {
             // a concurrent reconnect of this account got its intent first: show that one
-            var current = await db.ConnectAttempts.AsNoTracking().SingleOrDefaultAsync(a => a.ChannelType == type && a.State == AttemptStates.Pending, ct);
+            var current = await attempts.PendingAsync(type, ct);
             if (current is null)
             {
                 throw;
@@ -49,35 +49,6 @@ internal sealed class QrConnector(SkyLightDb db, AttemptStore attempts, UnipileC
             throw new UnipileException(null, UnipileException.UnexpectedResponse, "Unipile did not answer with a QR code", outcome.Result.ToString());
         }
 
-        // from here on Unipile holds an account: record it or forget it, whatever happens to the request
-        try
-        {
-            return await attempts.SaveAsync(type, channel, pending, outcome.AccountId, isReconnect, qrCode, checkpointType: null, CancellationToken.None);
-        }
-        catch (DbUpdateException)
-        {
-            // another request changed this channel first: a concurrent connect, a scan that completed, a disconnect
-            await attempts.ForgetAccountAsync(outcome.AccountId, isReconnect, CancellationToken.None);
-            return await attempts.WinnerAsync(type, CancellationToken.None)
-                ?? (await attempts.IsConnectedAsync(type, CancellationToken.None) ? null : throw new ConcurrentChangeException());
-        }
-    }
-
-    private async Task<ConnectOutcome> StartLoginAsync(string type, string? reconnectId, CancellationToken ct)
-    {
-        var request = new ConnectRequest(ChannelTypes.Provider(type));
-        if (reconnectId is null)
-        {
-            return await unipile.ConnectAsync(request, ct);
-        }
-        try
-        {
-            return await unipile.ReconnectAsync(reconnectId, request, ct);
-        }
-        catch (UnipileException e) when (e.StatusCode == HttpStatusCode.NotFound)
-        {
-            log.LogInformation("Unipile no longer has account {AccountId}; connecting afresh", reconnectId);
-            return await unipile.ConnectAsync(request, ct);
-        }
+        return (await attempts.SaveOrYieldAsync(type, channel, pending, outcome.AccountId, isReconnect, qrCode, checkpointType: null)).Attempt;
     }
 }

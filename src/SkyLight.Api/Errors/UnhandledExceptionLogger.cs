@@ -14,10 +14,7 @@ internal sealed class UnhandledExceptionLogger(ILogger<UnhandledExceptionLogger>
     {
         if (exception is BadHttpRequestException bad)
         {
-            if (log.IsEnabled(LogLevel.Debug))
-            {
-                log.LogDebug("Request {RequestId} rejected with {Status}: {Reason}", httpContext.TraceIdentifier, bad.StatusCode, bad.Message);
-            }
+            log.LogDebug("Request {RequestId} rejected with {Status}: {Reason}", httpContext.TraceIdentifier, bad.StatusCode, bad.Message);
         }
         else if (exception is UnipileException unipile)
         {

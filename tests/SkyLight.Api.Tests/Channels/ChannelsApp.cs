@@ -158,10 +158,17 @@ public class ChannelsApp : SkyLightApp
             await Services.GetRequiredService<RemoteDeletionProcessor>().RunOnceAsync(CancellationToken.None);
             await Task.Delay(100);
         }
+        var held = await HeldAccountsAsync(db);
+        return [.. (await EmulatorAccountIdsAsync()).Where(id => !held.Contains(id))];
+    }
+
+    /// <summary>The Unipile accounts the service holds: its channels' and its pending attempts'.</summary>
+    internal static async Task<HashSet<string>> HeldAccountsAsync(SkyLightDb db)
+    {
         var held = new HashSet<string>(StringComparer.Ordinal);
         held.UnionWith(await db.Channels.IgnoreQueryFilters().Where(c => c.UnipileAccountId != null).Select(c => c.UnipileAccountId!).ToListAsync());
         held.UnionWith(await db.ConnectAttempts.IgnoreQueryFilters().Where(a => a.State == "pending").Select(a => a.UnipileAccountId).ToListAsync());
-        return [.. (await EmulatorAccountIdsAsync()).Where(id => !held.Contains(id))];
+        return held;
     }
 
     public override async ValueTask DisposeAsync()

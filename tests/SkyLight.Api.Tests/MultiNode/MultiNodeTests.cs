@@ -192,9 +192,7 @@ public sealed class MultiNodeTests : IAsyncLifetime
     private async Task<string[]> OrphansAsync()
     {
         await using var db = OpenDatabase();
-        var held = (await db.Channels.IgnoreQueryFilters().Where(c => c.UnipileAccountId != null).Select(c => c.UnipileAccountId!).ToListAsync(Ct))
-            .Concat(await db.ConnectAttempts.IgnoreQueryFilters().Where(x => x.State == "pending").Select(x => x.UnipileAccountId).ToListAsync(Ct))
-            .ToHashSet();
+        var held = await ChannelsApp.HeldAccountsAsync(db);
         return [.. (await _emulator.ControlAsync(HttpMethod.Get, "/_emulator/accounts")).EnumerateArray()
             .Select(x => x.GetProperty("id").GetString()!).Where(id => !held.Contains(id))];
     }
