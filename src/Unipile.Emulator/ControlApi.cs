@@ -205,16 +205,17 @@ internal static class ControlApi
                 Status = body["status"] is JsonValue s && s.TryGetValue<int>(out var status) ? status : null,
                 Count = body["count"] is JsonValue c && c.TryGetValue<int>(out var count) ? count : 1,
                 DelayMs = body["delay_ms"] is JsonValue d && d.TryGetValue<int>(out var delay) ? delay : 0,
+                AnswerDelayMs = body["answer_delay_ms"] is JsonValue a && a.TryGetValue<int>(out var answerDelay) ? answerDelay : 0,
                 ContentType = body.Text("content_type"),
                 Body = body.Text("body"),
             };
             if (fault.Count < 1 || fault.Status is < 400 or > 599 || (fault.Body is not null && fault.Status is null) ||
-                (fault.Status is null && fault.DelayMs == 0 && fault.ContentType is null))
+                (fault.Status is null && fault.DelayMs == 0 && fault.AnswerDelayMs == 0 && fault.ContentType is null))
             {
-                return Problem(400, "A fault needs count >= 1 and an error status (400-599, optionally with a raw body), a delay_ms or a content_type.");
+                return Problem(400, "A fault needs count >= 1 and an error status (400-599, optionally with a raw body), a delay_ms, an answer_delay_ms or a content_type.");
             }
             state.Faults.Add(fault);
-            return Results.Json(new { method = fault.Method, path = fault.Path, status = fault.Status, count = fault.Count, delay_ms = fault.DelayMs, content_type = fault.ContentType }, statusCode: 201);
+            return Results.Json(new { method = fault.Method, path = fault.Path, status = fault.Status, count = fault.Count, delay_ms = fault.DelayMs, answer_delay_ms = fault.AnswerDelayMs, content_type = fault.ContentType }, statusCode: 201);
         }
     }
 

@@ -44,7 +44,11 @@ internal sealed record RegisteredWebhook(
     string Id, string RequestUrl, string Source, string Name, string Format, bool Enabled,
     IReadOnlyList<string> AccountIds, IReadOnlyList<KeyValuePair<string, string>> Headers);
 
-/// <summary>A scripted failure: matching calls wait <c>DelayMs</c>, then answer <c>Status</c> or pass with another content type.</summary>
+/// <summary>
+/// A scripted failure: matching calls wait <c>DelayMs</c>, then answer <c>Status</c> or pass with another content type.
+/// <c>AnswerDelayMs</c> does the work first and holds the answer back, as a server that finishes what a client
+/// that timed out asked for: the account exists although the caller never heard of it.
+/// </summary>
 internal sealed class Fault
 {
     public string? Method { get; init; }
@@ -52,6 +56,7 @@ internal sealed class Fault
     public int? Status { get; init; }
     public int Count { get; set; } = 1;
     public int DelayMs { get; init; }
+    public int AnswerDelayMs { get; init; }
     public string? ContentType { get; init; }
 
     /// <summary>A raw body instead of Unipile's envelope, e.g. a proxy's HTML error page.</summary>

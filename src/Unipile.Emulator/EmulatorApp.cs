@@ -88,7 +88,38 @@ internal sealed class FaultInjection(RequestDelegate next, EmulatorState state, 
                 return Task.CompletedTask;
             });
         }
+        if (fault?.AnswerDelayMs is > 0 and var answerDelay)
+        {
+            await AnswerLateAsync(http, answerDelay);
+            return;
+        }
         await next(http);
+    }
+
+    /// <summary>Carries the call out at once, and sends its answer only after the delay (to whoever is still listening).</summary>
+    private async Task AnswerLateAsync(HttpContext http, int delayMs)
+    {
+        var wire = http.Response.Body;
+        using var answer = new MemoryStream();
+        http.Response.Body = answer;
+        try
+        {
+            await next(http);
+        }
+        finally
+        {
+            http.Response.Body = wire;
+        }
+        await Task.Delay(TimeSpan.FromMilliseconds(delayMs), time, CancellationToken.None);
+        answer.Position = 0;
+        try
+        {
+            await answer.CopyToAsync(wire, http.RequestAborted);
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException)
+        {
+            // the caller stopped waiting: the work stands all the same
+        }
     }
 
     private static string ErrorType(int status) => status switch

@@ -44,6 +44,9 @@ public class SkyLightApp : WebApplicationFactory<Program>
     protected virtual bool UsesFakeClock => true;
     public CapturedLogs Logs { get; } = new();
 
+    /// <summary>Holds a request after a tagged query, for tests that make a race interleave on purpose.</summary>
+    public QueryGate Gate { get; } = new();
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment(Environment);
@@ -69,6 +72,7 @@ public class SkyLightApp : WebApplicationFactory<Program>
             builder.UseSetting(key, value);
         }
         builder.ConfigureLogging(logging => logging.AddProvider(Logs).AddFilter<CapturedLogs>(null, LogLevel.Trace));
+        builder.ConfigureTestServices(services => services.AddSingleton<Microsoft.EntityFrameworkCore.Diagnostics.IInterceptor>(Gate));
         if (UsesFakeClock)
         {
             builder.ConfigureTestServices(services => services.AddSingleton<TimeProvider>(Time));

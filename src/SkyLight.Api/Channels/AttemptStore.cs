@@ -12,15 +12,19 @@ namespace SkyLight.Api.Channels;
 /// </summary>
 internal sealed class AttemptStore(SkyLightDb db, CurrentWorkspace workspace, RemoteDeletions deletions, TimeProvider time, IOptions<ChannelsOptions> options)
 {
+    /// <summary>How often a save reads the channel again after a concurrent change, before it gives up.</summary>
+    private const int Rounds = 4;
+
     public Task<ConnectAttempt?> PendingAsync(string type, CancellationToken ct) =>
         db.ConnectAttempts.SingleOrDefaultAsync(a => a.ChannelType == type && a.State == AttemptStates.Pending, ct);
 
     /// <summary>
-    /// Ends <paramref name="pending"/> (its never-connected account is deleted) and saves the new attempt, in one
-    /// transaction. A <see cref="DbUpdateException"/> means a concurrent connect committed first.
+    /// Ends <paramref name="pending"/> (its never-connected account is deleted), saves the new attempt and
+    /// settles the creation intent, in one transaction. A <see cref="DbUpdateException"/> means a concurrent
+    /// change committed first.
     /// </summary>
-    private async Task<ConnectAttempt> SaveAsync(string type, Channel? channel, ConnectAttempt? pending, string accountId,
-        bool isReconnect, string? qrCode, string? checkpointType, CancellationToken ct)
+    private async Task<ConnectAttempt> SaveAsync(string type, Channel? channel, ConnectAttempt? pending, NewAccount account,
+        string? qrCode, string? checkpointType, CancellationToken ct)
     {
         var now = time.GetUtcNow();
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
@@ -37,7 +41,7 @@ internal sealed class AttemptStore(SkyLightDb db, CurrentWorkspace workspace, Re
         }
 
         channel ??= db.Channels.Add(new Channel { WorkspaceId = workspace.Id, Type = type, CreatedAt = now }).Entity;
-        if (!isReconnect)
+        if (!account.IsReconnect)
         {
             channel.SyncStatus = SyncStatuses.Connecting;
         }
@@ -46,56 +50,81 @@ internal sealed class AttemptStore(SkyLightDb db, CurrentWorkspace workspace, Re
             WorkspaceId = workspace.Id,
             Channel = channel,
             ChannelType = type,
-            UnipileAccountId = accountId,
+            UnipileAccountId = account.AccountId,
             QrCode = qrCode,
             CheckpointType = checkpointType,
-            IsReconnect = isReconnect,
+            IsReconnect = account.IsReconnect,
             StartedAt = now,
             ExpiresAt = now + options.Value.AttemptLifetime,
         }).Entity;
         await db.SaveChangesAsync(ct);
+        await SettleIntentAsync(account, ct);
         await transaction.CommitAsync(ct);
         deletions.Wake();
         return attempt;
     }
 
     /// <summary>
-    /// Called once Unipile holds the new account, so it ignores the request's cancellation: the account is
-    /// recorded, or forgotten. Returns the saved attempt (Won), or, when another request changed the channel first,
-    /// the winner's pending attempt for the loser to show, or null when the channel got connected meanwhile.
-    /// Any other change in between (a disconnect) is a <see cref="ConcurrentChangeException"/>.
+    /// Called once Unipile holds the account, so it ignores the request's cancellation: the account is recorded,
+    /// or forgotten. Returns the saved attempt (Won); or, when a concurrent connect saved its own attempt first,
+    /// the winner's attempt for the loser to show; or null when the channel got connected meanwhile. An attempt
+    /// that ended meanwhile (expired, disconnected) is simply not replaced: the new one is saved in its place.
     /// </summary>
     public async Task<(ConnectAttempt? Attempt, bool Won)> SaveOrYieldAsync(string type, Channel? channel, ConnectAttempt? pending,
-        string accountId, bool isReconnect, string? qrCode, string? checkpointType)
+        NewAccount account, string? qrCode, string? checkpointType)
     {
-        try
+        var replacing = pending?.Id;
+        for (var round = 1; ; round++)
         {
-            return (await SaveAsync(type, channel, pending, accountId, isReconnect, qrCode, checkpointType, CancellationToken.None), true);
-        }
-        catch (DbUpdateException)
-        {
-            await ForgetAccountAsync(accountId, isReconnect, CancellationToken.None);
-            db.ChangeTracker.Clear();
-            var winner = await db.ConnectAttempts.AsNoTracking()
-                .SingleOrDefaultAsync(a => a.ChannelType == type && a.State == AttemptStates.Pending, CancellationToken.None);
-            if (winner is not null || await db.Channels.AnyAsync(c => c.Type == type && c.IsConnected, CancellationToken.None))
+            try
             {
-                return (winner, false);
+                return (await SaveAsync(type, channel, pending, account, qrCode, checkpointType, CancellationToken.None), true);
             }
-            throw new ConcurrentChangeException();
+            catch (DbUpdateException)
+            {
+                db.ChangeTracker.Clear();
+                channel = await db.Channels.SingleOrDefaultAsync(c => c.Type == type, CancellationToken.None);
+                pending = await PendingAsync(type, CancellationToken.None);
+                if (channel is { IsConnected: true } || (pending is not null && pending.Id != replacing))
+                {
+                    await ForgetAccountAsync(account, CancellationToken.None);
+                    return (pending, false);
+                }
+                if (round == Rounds || (account.IsReconnect && channel?.UnipileAccountId != account.AccountId))
+                {
+                    // a reconnect whose channel was disconnected meanwhile: its account is queued for deletion already
+                    await ForgetAccountAsync(account, CancellationToken.None);
+                    throw new ConcurrentChangeException();
+                }
+                // the attempt we replace ended, or the channel went away: save ours in the channel as it is now
+            }
         }
     }
 
     /// <summary>An account this service will not track must not stay at Unipile; a reconnected one is the channel's own.</summary>
-    public async Task ForgetAccountAsync(string accountId, bool isReconnect, CancellationToken ct)
+    public async Task ForgetAccountAsync(NewAccount account, CancellationToken ct)
     {
-        if (isReconnect)
-        {
-            return;
-        }
         db.ChangeTracker.Clear();
-        deletions.Enqueue(accountId, time.GetUtcNow());
-        await db.SaveChangesAsync(ct);
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        if (!account.IsReconnect)
+        {
+            deletions.Enqueue(account.AccountId, time.GetUtcNow());
+            await db.SaveChangesAsync(ct);
+        }
+        await SettleIntentAsync(account, ct);
+        await transaction.CommitAsync(ct);
         deletions.Wake();
     }
+
+    /// <summary>The account is now recorded or queued for deletion: its creation intent has nothing left to reconcile.</summary>
+    private async Task SettleIntentAsync(NewAccount account, CancellationToken ct)
+    {
+        if (account.CreationId is { } id)
+        {
+            await db.AccountCreations.Where(c => c.Id == id).ExecuteDeleteAsync(ct);
+        }
+    }
 }
+
+/// <summary>An account Unipile answered a login with: a reconnect of the channel's own, or one it created under an intent.</summary>
+internal sealed record NewAccount(string AccountId, bool IsReconnect, long? CreationId);

@@ -17,6 +17,12 @@ internal sealed class Channel
     /// <summary>The last time this channel's status came from Unipile (a webhook, a poll or a refresh).</summary>
     public DateTimeOffset? LastSyncedAt { get; set; }
     public required DateTimeOffset CreatedAt { get; init; }
+
+    /// <summary>
+    /// Bumped by <see cref="Data.SkyLightDb"/> whenever the set of Unipile accounts the channel holds changes (its
+    /// account, a new attempt): a disconnect or a completion that read an older set fails and reads again.
+    /// </summary>
+    public int Version { get; set; }
 }
 
 internal static class ChannelTypes

@@ -42,7 +42,7 @@ internal sealed class ChannelHealthPass(IServiceScopeFactory scopes, TimeProvide
                 await using var scope = scopes.CreateAsyncScope();
                 try
                 {
-                    await scope.ServiceProvider.GetRequiredService<ChannelSync>().SyncAccountAsync(accountId, null, failOnUnipileError: false, token);
+                    await scope.ServiceProvider.GetRequiredService<ChannelSync>().SyncAccountAsync(accountId, SyncSource.HealthPass, null, token);
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {

@@ -12,60 +12,76 @@ namespace SkyLight.Api.Channels;
 /// </summary>
 internal sealed class ChannelSync(SkyLightDb db, UnipileClient unipile, RemoteDeletions deletions, TimeProvider time, ILogger<ChannelSync> log)
 {
+    /// <summary>How often a sync re-reads the channel after another writer changed it first.</summary>
+    private const int Rounds = 8;
+
     /// <summary>
-    /// Applies what Unipile knows about the account; <c>message</c> is a webhook's, if any. Refresh passes
-    /// <c>failOnUnipileError</c> to see Unipile's failure; webhooks and polls fall back to the message.
+    /// Applies what Unipile knows about the account. <paramref name="message"/> is the webhook's or the login
+    /// answer's, if any; the <paramref name="source"/> decides what happens when Unipile cannot be read: see
+    /// <see cref="SyncSource"/>. Returns false when the account belongs to no channel.
     /// </summary>
-    public async Task SyncAccountAsync(string accountId, string? message, bool failOnUnipileError, CancellationToken ct)
+    public async Task<bool> SyncAccountAsync(string accountId, SyncSource source, string? message, CancellationToken ct)
     {
-        try
+        AccountReading? reading = null;
+        for (var round = 1; ; round++)
         {
-            await SyncOnceAsync(accountId, message, failOnUnipileError, ct);
-        }
-        catch (DbUpdateConcurrencyException)
-        {
-            // another node changed the attempt meanwhile: apply Unipile's view to what is there now
-            db.ChangeTracker.Clear();
-            await SyncOnceAsync(accountId, message, failOnUnipileError, ct);
+            var attempt = await db.ConnectAttempts.IgnoreQueryFilters([SkyLightDb.TenantFilter])
+                .Where(a => a.UnipileAccountId == accountId).OrderByDescending(a => a.Id).FirstOrDefaultAsync(ct);
+            var channel = attempt is { IsPending: true }
+                ? await db.Channels.IgnoreQueryFilters([SkyLightDb.TenantFilter]).SingleOrDefaultAsync(c => c.Id == attempt.ChannelId, ct)
+                : await db.Channels.IgnoreQueryFilters([SkyLightDb.TenantFilter]).SingleOrDefaultAsync(c => c.UnipileAccountId == accountId, ct);
+            if (channel is null || (attempt is not { IsPending: true } && channel.UnipileAccountId != accountId))
+            {
+                log.LogDebug("Unipile account {AccountId} belongs to no channel; ignored", accountId);
+                return false;
+            }
+
+            // read once: a retry after a concurrent change applies the same answer to the newer state
+            reading ??= await ReadAccountAsync(accountId, source, ct);
+            if (reading is null)
+            {
+                return true;   // Unipile could not be read and this source does not insist: nothing changes
+            }
+            Apply(channel, attempt is { IsPending: true } ? attempt : null, reading.Account, reading.Gone, message);
+            try
+            {
+                await db.SaveChangesAsync(ct);
+                deletions.Wake();
+                return true;
+            }
+            catch (DbUpdateConcurrencyException) when (round < Rounds)
+            {
+                // another request or node changed the attempt or the channel meanwhile: apply Unipile's view to what is there now
+                db.ChangeTracker.Clear();
+            }
         }
     }
 
-    private async Task SyncOnceAsync(string accountId, string? message, bool failOnUnipileError, CancellationToken ct)
-    {
-        var attempt = await db.ConnectAttempts.IgnoreQueryFilters([SkyLightDb.TenantFilter])
-            .Where(a => a.UnipileAccountId == accountId).OrderByDescending(a => a.Id).FirstOrDefaultAsync(ct);
-        var channel = attempt is { IsPending: true }
-            ? await db.Channels.IgnoreQueryFilters([SkyLightDb.TenantFilter]).SingleOrDefaultAsync(c => c.Id == attempt.ChannelId, ct)
-            : await db.Channels.IgnoreQueryFilters([SkyLightDb.TenantFilter]).SingleOrDefaultAsync(c => c.UnipileAccountId == accountId, ct);
-        if (channel is null || (attempt is not { IsPending: true } && channel.UnipileAccountId != accountId))
-        {
-            log.LogDebug("Unipile account {AccountId} belongs to no channel; ignored", accountId);
-            return;
-        }
-
-        var (account, gone) = message == "DELETED" ? (null, true) : await ReadAccountAsync(accountId, failOnUnipileError, ct);
-        var pending = attempt is { IsPending: true } ? attempt : null;
-        Apply(channel, pending, account, gone, message);
-        await db.SaveChangesAsync(ct);
-        deletions.Wake();
-    }
-
-    private async Task<(UnipileAccount? Account, bool Gone)> ReadAccountAsync(string accountId, bool failOnUnipileError, CancellationToken ct)
+    /// <summary>Unipile's account, or gone (404); null when Unipile cannot be read and the source lets that pass.</summary>
+    private async Task<AccountReading?> ReadAccountAsync(string accountId, SyncSource source, CancellationToken ct)
     {
         try
         {
-            return (await unipile.GetAccountAsync(accountId, ct), false);
+            return new AccountReading(await unipile.GetAccountAsync(accountId, ct), false);
         }
         catch (UnipileException e) when (e.StatusCode == HttpStatusCode.NotFound)
         {
-            return (null, true);
+            return new AccountReading(null, true);
         }
-        catch (UnipileException e) when (!failOnUnipileError)
+        catch (UnipileException e) when (source is SyncSource.StatusPoll or SyncSource.HealthPass)
         {
-            log.LogWarning("Could not read Unipile account {AccountId} ({Type}); using the webhook's message", accountId, e.Type);
-            return (null, false);
+            log.LogInformation("Could not read Unipile account {AccountId} ({Type}); the channel stays as it is", accountId, e.Type);
+            return null;
+        }
+        catch (UnipileException e) when (source == SyncSource.LoginAnswer)
+        {
+            // Unipile itself just answered the login: its answer stands until the account can be read
+            log.LogInformation("Could not read Unipile account {AccountId} ({Type}) after its login; using the login answer", accountId, e.Type);
+            return new AccountReading(null, false);
         }
     }
+
+    private sealed record AccountReading(UnipileAccount? Account, bool Gone);
 
     /// <summary>
     /// The status table. <c>CREATION_SUCCESS</c>/<c>RECONNECTED</c> connect (CONNECTING until OK); OK and
@@ -90,7 +106,7 @@ internal sealed class ChannelSync(SkyLightDb db, UnipileClient unipile, RemoteDe
             return;
         }
 
-        var source = account?.Status ?? message;
+        var source = account?.Status ?? message;   // no account: only a login answer gets this far
         // CREATION_SUCCESS/RECONNECTED completes an attempt; a late copy must not revive a session Unipile says is lost
         if (message is "CREATION_SUCCESS" or "RECONNECTED" && (pending is not null || account is null) && !SyncStatuses.LostSession(account?.Status ?? ""))
         {
@@ -151,4 +167,23 @@ internal sealed class ChannelSync(SkyLightDb db, UnipileClient unipile, RemoteDe
         (ChannelTypes.Instagram, { Username: { Length: > 0 } username }) => username,
         _ => null,
     };
+}
+
+/// <summary>Where a sync comes from, which decides what an unreadable Unipile means.</summary>
+internal enum SyncSource
+{
+    /// <summary>A Unipile webhook: its message is a hint; when Unipile cannot be read, the inbox retries it later.</summary>
+    Webhook,
+
+    /// <summary>A status request polling a pending attempt: when Unipile cannot be read, nothing changes.</summary>
+    StatusPoll,
+
+    /// <summary>The refresh endpoint: Unipile's failure is the caller's answer (502/503/504).</summary>
+    Refresh,
+
+    /// <summary>The periodic health pass: when Unipile cannot be read, nothing changes.</summary>
+    HealthPass,
+
+    /// <summary>Unipile's own answer to a login (AccountCreated, AccountReconnected): trusted until the account can be read.</summary>
+    LoginAnswer,
 }

@@ -21,6 +21,9 @@ internal static class ChannelsApi
         [ChannelTypes.Telegram] = "QR code generated. Open Telegram → Settings → Devices → Link Desktop Device, then scan.",
     };
 
+    /// <summary>Names the disconnect's read of the channel in SQL, for traces and for the tests that race it.</summary>
+    public const string DisconnectReadTag = "disconnect: read the channel";
+
     public static RouteGroupBuilder MapChannels(this RouteGroupBuilder api)
     {
         var channels = api.MapGroup("/channels").WithTags("Channels");
@@ -79,20 +82,28 @@ internal static class ChannelsApi
 
         if (attempt is { IsPending: true })
         {
+            var pendingAccount = attempt.UnipileAccountId;
             if (time.GetUtcNow() >= attempt.ExpiresAt)
             {
-                var expiring = await db.ConnectAttempts.Include(a => a.Channel).SingleAsync(a => a.Id == attempt.Id, ct);
-                await AttemptExpiry.ExpireAsync(db, expiring, deletions, time.GetUtcNow(), ct);
+                if (await db.ConnectAttempts.Include(a => a.Channel).SingleOrDefaultAsync(a => a.Id == attempt.Id, ct) is { } expiring)
+                {
+                    await AttemptExpiry.ExpireAsync(db, expiring, deletions, time.GetUtcNow(), ct);
+                }
             }
             else
             {
                 await poller.PollIfDueAsync(attempt.UnipileAccountId);
             }
-            attempt = await db.ConnectAttempts.AsNoTracking().SingleAsync(a => a.Id == attempt.Id, ct);
-            channel = await db.Channels.AsNoTracking().SingleAsync(c => c.Id == channel.Id, ct);
-            if (!attempt.IsPending)
+            // a concurrent disconnect may have removed both meanwhile: then there is nothing to show
+            attempt = await db.ConnectAttempts.AsNoTracking().SingleOrDefaultAsync(a => a.Id == attempt.Id, ct);
+            channel = await db.Channels.AsNoTracking().SingleOrDefaultAsync(c => c.Id == channel.Id, ct);
+            if (channel is null)
             {
-                poller.Forget(attempt.UnipileAccountId);
+                return ApiErrors.NotFound($"No {ChannelNames.Display(type)} channel or connection attempt was found.");
+            }
+            if (attempt is not { IsPending: true })
+            {
+                poller.Forget(pendingAccount);
             }
         }
 
@@ -113,39 +124,56 @@ internal static class ChannelsApi
             .Select(a => a.UnipileAccountId).SingleOrDefaultAsync(ct) ?? channel.UnipileAccountId;
         if (accountId is not null)
         {
-            await sync.SyncAccountAsync(accountId, null, failOnUnipileError: true, ct);
-            channel = await db.Channels.AsNoTracking().SingleAsync(c => c.Id == channel.Id, ct);
+            await sync.SyncAccountAsync(accountId, SyncSource.Refresh, null, ct);
+            channel = await db.Channels.AsNoTracking().SingleOrDefaultAsync(c => c.Id == channel.Id, ct);
+            if (channel is null)
+            {
+                return ApiErrors.NotFound($"No {ChannelNames.Display(type)} channel is connected.");   // disconnected meanwhile
+            }
         }
         return TypedResults.Ok(Envelope.Of(ChannelResponse.From(channel, workspace.TimeZone), "Channel status refreshed from Unipile."));
     }
 
     /// <summary>
     /// Forgets the channel now and queues its Unipile accounts for deletion in the same transaction; the
-    /// deletion itself is retried in the background until Unipile confirms.
+    /// deletion itself is retried in the background until Unipile confirms. The delete is conditional on the
+    /// channel's version: when a connect or a completion changed its accounts after they were read, the
+    /// disconnect reads them again, so every account it answered 204 for is queued.
     /// </summary>
     private static async Task<Results<NoContent, ProblemHttpResult>> Disconnect(
         string type, SkyLightDb db, RemoteDeletions deletions, TimeProvider time, CancellationToken ct)
     {
-        var channel = await db.Channels.SingleOrDefaultAsync(c => c.Type == type, ct);
-        if (channel is null)
+        for (var round = 1; ; round++)
         {
-            return ApiErrors.NotFound($"No {ChannelNames.Display(type)} channel is connected.");
-        }
-        if (await db.Campaigns.AnyAsync(c => c.ChannelId == channel.Id && CampaignStatuses.HoldingChannel.Contains(c.Status), ct))
-        {
-            return ApiErrors.Unprocessable("An outreach campaign is running or paused on this channel. Cancel it first.");
-        }
+            var channel = await db.Channels.TagWith(DisconnectReadTag).SingleOrDefaultAsync(c => c.Type == type, ct);
+            if (channel is null)
+            {
+                return ApiErrors.NotFound($"No {ChannelNames.Display(type)} channel is connected.");
+            }
+            if (await db.Campaigns.AnyAsync(c => c.ChannelId == channel.Id && CampaignStatuses.HoldingChannel.Contains(c.Status), ct))
+            {
+                return ApiErrors.Unprocessable("An outreach campaign is running or paused on this channel. Cancel it first.");
+            }
 
-        var now = time.GetUtcNow();
-        var accounts = await db.ConnectAttempts.Where(a => a.ChannelId == channel.Id && a.State == AttemptStates.Pending)
-            .Select(a => a.UnipileAccountId).ToListAsync(ct);
-        foreach (var account in accounts.Append(channel.UnipileAccountId).OfType<string>().Distinct())
-        {
-            deletions.Enqueue(account, now);
+            var now = time.GetUtcNow();
+            var accounts = await db.ConnectAttempts.Where(a => a.ChannelId == channel.Id && a.State == AttemptStates.Pending)
+                .Select(a => a.UnipileAccountId).ToListAsync(ct);
+            foreach (var account in accounts.Append(channel.UnipileAccountId).OfType<string>().Distinct())
+            {
+                deletions.Enqueue(account, now);
+            }
+            db.Channels.Remove(channel);   // its attempts go with it (cascade)
+            try
+            {
+                await db.SaveChangesAsync(ct);
+                deletions.Wake();
+                return TypedResults.NoContent();
+            }
+            catch (DbUpdateConcurrencyException) when (round < 8)
+            {
+                // another disconnect removed it (the next round answers 404), or its accounts changed: read again
+                db.ChangeTracker.Clear();
+            }
         }
-        db.Channels.Remove(channel);   // its attempts go with it (cascade)
-        await db.SaveChangesAsync(ct);
-        deletions.Wake();
-        return TypedResults.NoContent();
     }
 }

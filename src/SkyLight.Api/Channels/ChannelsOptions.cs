@@ -34,6 +34,10 @@ internal sealed class ChannelsOptions
     [Range(typeof(TimeSpan), "00:00:00.100", "01:00:00")]
     public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>How many times a stored webhook is tried (Unipile unreadable, say) before it is set aside for inspection.</summary>
+    [Range(1, 100)]
+    public int WebhookMaxAttempts { get; set; } = 10;
+
     /// <summary>How often background work (expiry, remote deletions, webhook inbox) looks for due items.</summary>
     [Range(typeof(TimeSpan), "00:00:00.010", "00:10:00")]
     public TimeSpan JobInterval { get; set; } = TimeSpan.FromSeconds(5);

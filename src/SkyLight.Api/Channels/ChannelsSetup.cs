@@ -12,10 +12,12 @@ internal static class ChannelsSetup
         builder.Services.AddScoped<QrConnector>();
         builder.Services.AddScoped<InstagramConnector>();
         builder.Services.AddScoped<RemoteDeletions>();
+        builder.Services.AddScoped<UnipileLogins>();
         builder.Services.AddSingleton<StatusPoller>();
         builder.Services.AddBackgroundLoop<RemoteDeletionProcessor>();
         builder.Services.AddBackgroundLoop<AttemptExpiry>();
         builder.Services.AddBackgroundLoop<ChannelHealthPass>();
+        builder.Services.AddBackgroundLoop<CreationReconciler>();
         return builder;
     }
 

@@ -44,7 +44,8 @@ internal static class InstagramApi
             InstagramStepKind.AlreadyConnected => ApiErrors.Conflict("Instagram is already connected. Disconnect it first."),
             InstagramStepKind.InvalidCredentials => ApiErrors.Unprocessable("The Instagram username or password is incorrect."),
             InstagramStepKind.UnsupportedCheckpoint => ApiErrors.Unprocessable(UnsupportedCheckpoint(step.Checkpoint!)),
-            _ => TypedResults.Ok(Envelope.Of(ChannelResponse.From(step.Channel!, workspace.TimeZone))),
+            InstagramStepKind.Connected => TypedResults.Ok(Envelope.Of(ChannelResponse.From(step.Channel!, workspace.TimeZone))),
+            _ => ApiErrors.Conflict(ConcurrentChangeException.Text),   // disconnected while logging in
         };
     }
 
@@ -58,7 +59,7 @@ internal static class InstagramApi
             InstagramStepKind.Connected => TypedResults.Ok(Envelope.Of(ChannelResponse.From(step.Channel!, workspace.TimeZone), ConnectedBy2fa)),
             InstagramStepKind.InvalidCode => ApiErrors.Unprocessable("Invalid verification code. Check the code and try again."),
             InstagramStepKind.UnsupportedCheckpoint => ApiErrors.Unprocessable(UnsupportedCheckpoint(step.Checkpoint!)),
-            InstagramStepKind.NotFound => NoSuchAttempt(),
+            InstagramStepKind.NotFound or InstagramStepKind.Disconnected => NoSuchAttempt(),
             _ => ApiErrors.Unprocessable(Expired),
         };
     }

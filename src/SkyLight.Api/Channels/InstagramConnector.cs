@@ -6,7 +6,7 @@ using SkyLight.Api.Unipile;
 
 namespace SkyLight.Api.Channels;
 
-internal enum InstagramStepKind { Connected, CodeRequired, AnotherRound, AlreadyConnected, InvalidCredentials, InvalidCode, Expired, UnsupportedCheckpoint, NotFound, Resent, Cooldown }
+internal enum InstagramStepKind { Connected, CodeRequired, AnotherRound, AlreadyConnected, InvalidCredentials, InvalidCode, Expired, UnsupportedCheckpoint, NotFound, Resent, Cooldown, Disconnected }
 
 /// <summary>Where an Instagram login stands after a call: the channel, the attempt waiting for a code, or why not.</summary>
 internal sealed record InstagramStep(InstagramStepKind Kind, Channel? Channel = null, ConnectAttempt? Attempt = null, string? Checkpoint = null, int RetryAfter = 0);
@@ -16,8 +16,8 @@ internal sealed record InstagramStep(InstagramStepKind Kind, Channel? Channel = 
 /// goes to Unipile and nowhere else: not stored, not logged, not part of any exception.
 /// </summary>
 internal sealed class InstagramConnector(
-    SkyLightDb db, AttemptStore attempts, UnipileClient unipile, ChannelSync sync, RemoteDeletions deletions, TimeProvider time,
-    IOptions<ChannelsOptions> options, ILogger<InstagramConnector> log)
+    SkyLightDb db, AttemptStore attempts, UnipileLogins logins, UnipileClient unipile, ChannelSync sync, RemoteDeletions deletions, TimeProvider time,
+    IOptions<ChannelsOptions> options)
 {
     private const string Type = ChannelTypes.Instagram;
 
@@ -43,9 +43,10 @@ internal sealed class InstagramConnector(
             string.Equals(channel.Username, username, StringComparison.OrdinalIgnoreCase) ? id : null;
         var request = new ConnectRequest(UnipileProvider.Instagram) { Username = username, Password = password, Country = country };
         ConnectOutcome outcome;
+        NewAccount account;
         try
         {
-            outcome = await unipile.ReconnectOrConnectAsync(reconnectId, request, log, ct);
+            (outcome, account) = await logins.ReconnectOrConnectAsync(Type, reconnectId, request, ct);
         }
         catch (UnipileException e) when (e.Is(HttpStatusCode.Unauthorized, "errors/invalid_credentials"))
         {
@@ -61,15 +62,14 @@ internal sealed class InstagramConnector(
             return new InstagramStep(InstagramStepKind.CodeRequired, Attempt: current, Checkpoint: current.CheckpointType);
         }
 
-        var isReconnect = reconnectId is not null && outcome.AccountId == reconnectId;
         var checkpoint = outcome.Checkpoint?.Type;
         if (checkpoint is not null && !CodeCheckpoints.Contains(checkpoint))
         {
-            await attempts.ForgetAccountAsync(outcome.AccountId, isReconnect, ct);
+            await attempts.ForgetAccountAsync(account, CancellationToken.None);
             return new InstagramStep(InstagramStepKind.UnsupportedCheckpoint, Checkpoint: checkpoint);
         }
 
-        var (attempt, won) = await attempts.SaveOrYieldAsync(Type, channel, pending, outcome.AccountId, isReconnect, qrCode: null, checkpoint);
+        var (attempt, won) = await attempts.SaveOrYieldAsync(Type, channel, pending, account, qrCode: null, checkpoint);
         return attempt switch
         {
             null => new InstagramStep(InstagramStepKind.AlreadyConnected),
@@ -174,9 +174,11 @@ internal sealed class InstagramConnector(
 
     private async Task<InstagramStep> ConnectedAsync(string accountId, ConnectResult result, CancellationToken ct)
     {
-        await sync.SyncAccountAsync(accountId, result == ConnectResult.Reconnected ? "RECONNECTED" : "CREATION_SUCCESS", failOnUnipileError: false, ct);
-        var channel = await db.Channels.AsNoTracking().SingleAsync(c => c.Type == Type, ct);
-        return new InstagramStep(InstagramStepKind.Connected, channel);
+        await sync.SyncAccountAsync(accountId, SyncSource.LoginAnswer, result == ConnectResult.Reconnected ? "RECONNECTED" : "CREATION_SUCCESS", ct);
+        // a disconnect may have removed the channel meanwhile: the login then has nothing to show
+        return await db.Channels.AsNoTracking().SingleOrDefaultAsync(c => c.Type == Type, ct) is { } channel
+            ? new InstagramStep(InstagramStepKind.Connected, channel)
+            : new InstagramStep(InstagramStepKind.Disconnected);
     }
 
     /// <summary>Unipile has forgotten the intent: timed out (408, then 400 invalid_request) or killed after a failure.</summary>

@@ -10,7 +10,7 @@ namespace SkyLight.Api.Channels;
 /// deleted); a channel that lost its session is reconnected, keeping its Unipile account; a concurrent
 /// connect that loses the race gets the winner's attempt and leaves no account behind.
 /// </summary>
-internal sealed class QrConnector(SkyLightDb db, AttemptStore attempts, UnipileClient unipile, TimeProvider time, ILogger<QrConnector> log)
+internal sealed class QrConnector(SkyLightDb db, AttemptStore attempts, UnipileLogins logins, TimeProvider time)
 {
     /// <summary>The attempt the caller should show; null when the channel is already connected.</summary>
     public async Task<ConnectAttempt?> ConnectAsync(string type, CancellationToken ct)
@@ -28,9 +28,10 @@ internal sealed class QrConnector(SkyLightDb db, AttemptStore attempts, UnipileC
 
         var reconnectId = channel is { UnipileAccountId: { } id } && SyncStatuses.LostSession(channel.SyncStatus) ? id : null;
         ConnectOutcome outcome;
+        NewAccount account;
         try
         {
-            outcome = await unipile.ReconnectOrConnectAsync(reconnectId, new ConnectRequest(ChannelTypes.Provider(type)), log, ct);
+            (outcome, account) = await logins.ReconnectOrConnectAsync(type, reconnectId, new ConnectRequest(ChannelTypes.Provider(type)), ct);
         }
         catch (UnipileException e) when (e.StatusCode == (HttpStatusCode)425)
         {
@@ -42,13 +43,12 @@ internal sealed class QrConnector(SkyLightDb db, AttemptStore attempts, UnipileC
             }
             return current;
         }
-        var isReconnect = reconnectId is not null && outcome.AccountId == reconnectId;
         if (outcome is not { Result: ConnectResult.CheckpointRequired, Checkpoint.Qrcode: { Length: > 0 } qrCode })
         {
-            await attempts.ForgetAccountAsync(outcome.AccountId, isReconnect, ct);
+            await attempts.ForgetAccountAsync(account, CancellationToken.None);
             throw new UnipileException(null, UnipileException.UnexpectedResponse, "Unipile did not answer with a QR code", outcome.Result.ToString());
         }
 
-        return (await attempts.SaveOrYieldAsync(type, channel, pending, outcome.AccountId, isReconnect, qrCode, checkpointType: null)).Attempt;
+        return (await attempts.SaveOrYieldAsync(type, channel, pending, account, qrCode, checkpointType: null)).Attempt;
     }
 }

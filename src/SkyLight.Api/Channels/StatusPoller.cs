@@ -61,7 +61,7 @@ internal sealed class StatusPoller(IServiceScopeFactory scopes, TimeProvider tim
             {
                 return;
             }
-            await scope.ServiceProvider.GetRequiredService<ChannelSync>().SyncAccountAsync(accountId, null, failOnUnipileError: false, CancellationToken.None);
+            await scope.ServiceProvider.GetRequiredService<ChannelSync>().SyncAccountAsync(accountId, SyncSource.StatusPoll, null, CancellationToken.None);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {

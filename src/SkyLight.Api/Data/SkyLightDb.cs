@@ -21,6 +21,7 @@ internal abstract class SkyLightDb(DbContextOptions options, CurrentWorkspace wo
     public DbSet<RemoteDeletion> RemoteDeletions => Set<RemoteDeletion>();
     public DbSet<WebhookInboxItem> WebhookInbox => Set<WebhookInboxItem>();
     public DbSet<JobLease> JobLeases => Set<JobLease>();
+    public DbSet<AccountCreation> AccountCreations => Set<AccountCreation>();
 
     /// <summary>The name of the tenant filter; cross-workspace jobs name it in IgnoreQueryFilters so reviewers see it.</summary>
     public const string TenantFilter = "tenant";
@@ -56,6 +57,8 @@ internal abstract class SkyLightDb(DbContextOptions options, CurrentWorkspace wo
             channel.HasOne<Workspace>().WithMany().HasForeignKey(c => c.WorkspaceId);
             channel.Property(c => c.Type).HasMaxLength(16);
             channel.Property(c => c.SyncStatus).HasMaxLength(16);
+            // a change of the channel's accounts (see SaveChangesAsync) fails every writer that read the older set
+            channel.Property(c => c.Version).IsConcurrencyToken();
         });
 
         modelBuilder.Entity<ConnectAttempt>(attempt =>
@@ -82,11 +85,62 @@ internal abstract class SkyLightDb(DbContextOptions options, CurrentWorkspace wo
         });
 
         modelBuilder.Entity<RemoteDeletion>().HasIndex(d => d.NextAttemptAt);
-        modelBuilder.Entity<WebhookInboxItem>().HasIndex(i => i.NextAttemptAt);
+        modelBuilder.Entity<WebhookInboxItem>(item =>
+        {
+            item.HasIndex(i => i.NextAttemptAt);
+            item.Property(i => i.LastError).HasMaxLength(500);
+        });
+        modelBuilder.Entity<AccountCreation>(creation =>
+        {
+            creation.HasIndex(c => c.StartedAt);
+            creation.Property(c => c.ChannelType).HasMaxLength(16);
+            creation.Property(c => c.Provider).HasMaxLength(16);
+        });
         modelBuilder.Entity<JobLease>(lease =>
         {
             lease.HasKey(l => l.Name);
             lease.Property(l => l.Name).HasMaxLength(64);
         });
+    }
+
+    public override Task<int> SaveChangesAsync(bool acceptAllChangesOnSuccess, CancellationToken cancellationToken = default)
+    {
+        BumpChannelVersions();
+        return base.SaveChangesAsync(acceptAllChangesOnSuccess, cancellationToken);
+    }
+
+    public override int SaveChanges(bool acceptAllChangesOnSuccess)
+    {
+        BumpChannelVersions();
+        return base.SaveChanges(acceptAllChangesOnSuccess);
+    }
+
+    /// <summary>
+    /// A channel's version moves whenever the Unipile accounts it holds change: its own account, or a new attempt
+    /// on it. Everything that writes the channel is conditional on the version it read, so a disconnect never
+    /// deletes a channel whose accounts it did not see, and a completion never lands on a channel that moved on.
+    /// </summary>
+    private void BumpChannelVersions()
+    {
+        ChangeTracker.DetectChanges();
+        var changed = new HashSet<Channel>(ReferenceEqualityComparer.Instance);
+        foreach (var entry in ChangeTracker.Entries<Channel>())
+        {
+            if (entry.State == EntityState.Modified && entry.Property(c => c.UnipileAccountId).IsModified)
+            {
+                changed.Add(entry.Entity);
+            }
+        }
+        foreach (var entry in ChangeTracker.Entries<ConnectAttempt>())
+        {
+            if (entry.State == EntityState.Added && entry.Entity.Channel is { } channel && Entry(channel).State is EntityState.Unchanged or EntityState.Modified)
+            {
+                changed.Add(channel);
+            }
+        }
+        foreach (var channel in changed)
+        {
+            channel.Version++;
+        }
     }
 }

@@ -16,6 +16,11 @@ internal sealed class UnhandledExceptionLogger(ILogger<UnhandledExceptionLogger>
         {
             log.LogDebug("Request {RequestId} rejected with {Status}: {Reason}", httpContext.TraceIdentifier, bad.StatusCode, bad.Message);
         }
+        else if (exception is Channels.ConcurrentChangeException)
+        {
+            // a request that lost a race and says so (409): expected, not a failure of ours
+            log.LogInformation("Request {RequestId} lost a race: {Reason}", httpContext.TraceIdentifier, exception.Message);
+        }
         else if (exception is UnipileException unipile)
         {
             // not our bug, and its message carries no secrets: Unipile's status, type and title

@@ -26,6 +26,8 @@ internal static class EmbeddedUnipile
             ["Unipile:BaseUrl"] = url,
             ["Unipile:ApiKey"] = configuration["Emulator:ApiKey"] is { Length: > 0 } key ? key : "emulator-key",
             ["Unipile:WebhookSecret"] = configuration["Unipile:WebhookSecret"] is { Length: > 0 } secret ? secret : RandomNumberGenerator.GetHexString(32),
+            // the emulator is this service's alone: an account it holds that nobody recorded is ours to delete
+            ["Unipile:DeleteUnrecordedAccounts"] = configuration["Unipile:DeleteUnrecordedAccounts"] is { Length: > 0 } delete ? delete : "true",
             ["SkyLight:PublicBaseUrl"] = configuration["SkyLight:PublicBaseUrl"] is { Length: > 0 } own ? own : OwnAddress(configuration),
         });
         builder.Services.AddHostedService(services => new EmbeddedEmulatorHost(url, configuration.GetSection("Emulator"),

@@ -27,4 +27,11 @@ internal sealed class UnipileOptions
     /// <summary>The first back-off before a GET is retried (exponential with jitter after that).</summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:01:00")]
     public TimeSpan RetryDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Whether a Unipile account that a timed-out or interrupted create left behind, and that no channel, attempt or
+    /// queued deletion records, may be deleted. Off by default: a DSN may be shared with other software, whose
+    /// accounts look the same. Turn it on when the DSN serves this service alone (the embedded emulator does).
+    /// </summary>
+    public bool DeleteUnrecordedAccounts { get; set; }
 }

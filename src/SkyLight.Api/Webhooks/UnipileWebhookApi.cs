@@ -29,7 +29,9 @@ internal static class UnipileWebhookApi
 
         using var reader = new StreamReader(request.Body, Encoding.UTF8);
         var now = time.GetUtcNow();
-        db.WebhookInbox.Add(new WebhookInboxItem { Body = await reader.ReadToEndAsync(ct), ReceivedAt = now, NextAttemptAt = now });
+        // kept as received for inspection, except NUL, which PostgreSQL text cannot hold (no JSON has a raw one)
+        var body = (await reader.ReadToEndAsync(ct)).Replace('\0', '\uFFFD');
+        db.WebhookInbox.Add(new WebhookInboxItem { Body = body, ReceivedAt = now, NextAttemptAt = now });
         await db.SaveChangesAsync(ct);
         processor.Wake();
         return TypedResults.Ok();   // exactly 200: Unipile retries anything else

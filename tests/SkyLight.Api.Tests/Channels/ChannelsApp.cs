@@ -119,7 +119,7 @@ public class ChannelsApp : SkyLightApp
             $"{count} webhooks for {accountId} were never delivered");
         await using var scope = Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<SkyLightDb>();
-        await WaitUntilAsync(async () => !await db.WebhookInbox.AnyAsync(), "the webhook inbox never drained");
+        await WaitUntilAsync(async () => !await db.WebhookInbox.AnyAsync(i => i.SetAsideAt == null), "the webhook inbox never drained");
     }
 
     public async Task<HttpResponseMessage> PostWebhookAsync(string body, string? secret, string contentType = "application/json")

@@ -71,6 +71,44 @@ namespace SkyLight.Api.Data.Migrations.Postgres
                     b.ToTable("campaigns", (string)null);
                 });
 
+            modelBuilder.Entity("SkyLight.Api.Channels.AccountCreation", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("ChannelType")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("channel_type");
+
+                    b.Property<string>("Provider")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("provider");
+
+                    b.Property<DateTimeOffset>("StartedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("started_at");
+
+                    b.Property<int>("WorkspaceId")
+                        .HasColumnType("integer")
+                        .HasColumnName("workspace_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_account_creations");
+
+                    b.HasIndex("StartedAt")
+                        .HasDatabaseName("ix_account_creations_started_at");
+
+                    b.ToTable("account_creations", (string)null);
+                });
+
             modelBuilder.Entity("SkyLight.Api.Channels.Channel", b =>
                 {
                     b.Property<int>("Id")
@@ -111,6 +149,11 @@ namespace SkyLight.Api.Data.Migrations.Postgres
                     b.Property<string>("Username")
                         .HasColumnType("text")
                         .HasColumnName("username");
+
+                    b.Property<int>("Version")
+                        .IsConcurrencyToken()
+                        .HasColumnType("integer")
+                        .HasColumnName("version");
 
                     b.Property<int>("WorkspaceId")
                         .HasColumnType("integer")
@@ -294,6 +337,11 @@ namespace SkyLight.Api.Data.Migrations.Postgres
                         .HasColumnType("text")
                         .HasColumnName("body");
 
+                    b.Property<string>("LastError")
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)")
+                        .HasColumnName("last_error");
+
                     b.Property<DateTimeOffset?>("LeasedUntil")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("leased_until");
@@ -305,6 +353,10 @@ namespace SkyLight.Api.Data.Migrations.Postgres
                     b.Property<DateTimeOffset>("ReceivedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("received_at");
+
+                    b.Property<DateTimeOffset?>("SetAsideAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("set_aside_at");
 
                     b.HasKey("Id")
                         .HasName("pk_webhook_inbox");

@@ -63,6 +63,42 @@ namespace SkyLight.Api.Data.Migrations.Sqlite
                     b.ToTable("campaigns", (string)null);
                 });
 
+            modelBuilder.Entity("SkyLight.Api.Channels.AccountCreation", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("id");
+
+                    b.Property<string>("ChannelType")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("channel_type");
+
+                    b.Property<string>("Provider")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("provider");
+
+                    b.Property<long>("StartedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("started_at");
+
+                    b.Property<int>("WorkspaceId")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("workspace_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_account_creations");
+
+                    b.HasIndex("StartedAt")
+                        .HasDatabaseName("ix_account_creations_started_at");
+
+                    b.ToTable("account_creations", (string)null);
+                });
+
             modelBuilder.Entity("SkyLight.Api.Channels.Channel", b =>
                 {
                     b.Property<int>("Id")
@@ -101,6 +137,11 @@ namespace SkyLight.Api.Data.Migrations.Sqlite
                     b.Property<string>("Username")
                         .HasColumnType("TEXT")
                         .HasColumnName("username");
+
+                    b.Property<int>("Version")
+                        .IsConcurrencyToken()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("version");
 
                     b.Property<int>("WorkspaceId")
                         .HasColumnType("INTEGER")
@@ -278,6 +319,11 @@ namespace SkyLight.Api.Data.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("body");
 
+                    b.Property<string>("LastError")
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("last_error");
+
                     b.Property<long?>("LeasedUntil")
                         .HasColumnType("INTEGER")
                         .HasColumnName("leased_until");
@@ -289,6 +335,10 @@ namespace SkyLight.Api.Data.Migrations.Sqlite
                     b.Property<long>("ReceivedAt")
                         .HasColumnType("INTEGER")
                         .HasColumnName("received_at");
+
+                    b.Property<long?>("SetAsideAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("set_aside_at");
 
                     b.HasKey("Id")
                         .HasName("pk_webhook_inbox");
