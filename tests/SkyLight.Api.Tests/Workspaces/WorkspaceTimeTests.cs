@@ -87,9 +87,7 @@ public sealed class WorkspaceTimeTests(SkyLightApp app) : IClassFixture<SkyLight
     [InlineData("../../../etc/passwd")]
     public async Task ATimeZoneThatIsNotAnIanaIdIs422WithTheFieldsOwnMessage(string zone)
     {
-        var workspace = await app.NewWorkspaceAsync();
-
-        var response = await workspace.Client.SendAsync(Json.Request(HttpMethod.Patch, "/api/v1/account", $$"""{"timezone": "{{zone}}"}"""), TestContext.Current.CancellationToken);
+        var response = await PatchTimeZoneAsync(zone);
 
         await response.AssertErrorAsync(422, "The given data was invalid.", "errors");
         Assert.Equal(["The Timezone field must be an IANA time zone such as Asia/Riyadh."],
@@ -103,11 +101,15 @@ public sealed class WorkspaceTimeTests(SkyLightApp app) : IClassFixture<SkyLight
     [InlineData("America/Argentina/Buenos_Aires")]
     public async Task IanaTimeZonesAreAccepted(string zone)
     {
-        var workspace = await app.NewWorkspaceAsync();
-
-        var response = await workspace.Client.SendAsync(Json.Request(HttpMethod.Patch, "/api/v1/account", $$"""{"timezone": "{{zone}}"}"""), TestContext.Current.CancellationToken);
+        var response = await PatchTimeZoneAsync(zone);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal(zone, (await response.BodyAsync()).GetProperty("data").GetProperty("timezone").GetString());
+    }
+
+    private async Task<HttpResponseMessage> PatchTimeZoneAsync(string zone)
+    {
+        var workspace = await app.NewWorkspaceAsync();
+        return await workspace.Client.SendAsync(Json.Request(HttpMethod.Patch, "/api/v1/account", $$"""{"timezone": "{{zone}}"}"""), TestContext.Current.CancellationToken);
     }
 }
