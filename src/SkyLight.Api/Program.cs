@@ -32,7 +32,11 @@ builder.Services.AddUnipile();      // typed client for Unipile:BaseUrl with X-A
 builder.AddChannels();              // connect attempts, status sync, remote deletions, expiry
 builder.AddUnipileWebhooks();       // receiver inbox, and our webhook registered with Unipile
 builder.Services.AddValidation();
-builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower);
+builder.Services.ConfigureHttpJsonOptions(json =>
+{
+    json.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower;
+    json.SerializerOptions.NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.Strict;   // the web default reads "5" as 5
+});
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddScoped<WorkspaceProvisioning>();
 

@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json;
 
 namespace SkyLight.Api.Tests;
@@ -20,5 +21,16 @@ internal static class Json
         Assert.False(body.GetProperty("success").GetBoolean());
         Assert.Equal(message, body.GetProperty("message").GetString());
         Assert.Equal(["success", "message", .. otherMembers], body.EnumerateObject().Select(p => p.Name));
+    }
+
+    /// <summary>The body as UTF-8 bytes under exactly the Content-Type given (none when null), unvalidated by HttpClient.</summary>
+    public static HttpRequestMessage Request(HttpMethod method, string path, string body, string? contentType = "application/json")
+    {
+        var content = new ByteArrayContent(Encoding.UTF8.GetBytes(body));
+        if (contentType is not null)
+        {
+            content.Headers.TryAddWithoutValidation("Content-Type", contentType);
+        }
+        return new HttpRequestMessage(method, path) { Content = content };
     }
 }

@@ -16,6 +16,10 @@ namespace SkyLight.Api.Campaigns;
 /// </summary>
 internal static class CampaignsApi
 {
+    /// <summary>Far past any real list, and small enough that the offset (page - 1) × per_page stays an int.</summary>
+    private const int MaxPage = 1_000_000;
+    private const int MaxPerPage = 100;
+
     private static readonly Dictionary<string, (string[] From, string To)> Transitions = new()
     {
         ["start"] = ([CampaignStatuses.Draft, CampaignStatuses.Paused], CampaignStatuses.Running),
@@ -56,33 +60,42 @@ internal static class CampaignsApi
         return TypedResults.Created($"/api/v1/campaigns/{campaign.Id}", Envelope.Of(CampaignResponse.From(campaign), "Campaign created as a draft."));
     }
 
+    // paging values are read as text: a number that does not parse or fit is then a 422 on its field, not a 400
     private static async Task<Results<Ok<CampaignPage>, ValidationProblem>> List(
-        [FromQuery] string? status, [FromQuery] int? page, [FromQuery(Name = "per_page")] int? perPage, SkyLightDb db, CancellationToken ct)
+        [FromQuery] string? status, [FromQuery] string? page, [FromQuery(Name = "per_page")] string? perPage, SkyLightDb db, CancellationToken ct)
     {
         var errors = new Dictionary<string, string[]>();
         if (status is not null && !CampaignStatuses.All.Contains(status))
         {
             errors["status"] = [$"The status must be one of: {string.Join(", ", CampaignStatuses.All)}."];
         }
-        if (page is < 1)
-        {
-            errors["page"] = ["The page must be at least 1."];
-        }
-        if (perPage is < 1 or > 100)
-        {
-            errors["per_page"] = ["The per_page must be between 1 and 100."];
-        }
+        var current = WholeNumber(page, "page", MaxPage, 1, errors);
+        var size = WholeNumber(perPage, "per_page", MaxPerPage, 15, errors);
         if (errors.Count > 0)
         {
             return TypedResults.ValidationProblem(errors);
         }
 
-        var (current, size) = (page ?? 1, perPage ?? 15);
         var query = db.Campaigns.AsNoTracking().Where(c => status == null || c.Status == status);
         var total = await query.CountAsync(ct);
         var items = await query.OrderByDescending(c => c.Id).Skip((current - 1) * size).Take(size).ToListAsync(ct);
         var meta = new PageMeta(current, Math.Max(1, (int)Math.Ceiling(total / (double)size)), size, total);
         return TypedResults.Ok(new CampaignPage([.. items.Select(CampaignResponse.From)], meta));
+    }
+
+    /// <summary>A query value that must be a whole number from 1 to <paramref name="max"/>; absent, it is <paramref name="absent"/>.</summary>
+    private static int WholeNumber(string? value, string field, int max, int absent, Dictionary<string, string[]> errors)
+    {
+        if (value is null)
+        {
+            return absent;
+        }
+        if (int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var number) && number >= 1 && number <= max)
+        {
+            return number;
+        }
+        errors[field] = [string.Create(CultureInfo.InvariantCulture, $"The {field} must be a whole number from 1 to {max}.")];
+        return absent;
     }
 
     private static async Task<Results<Ok<Envelope<CampaignResponse>>, ProblemHttpResult>> Get(int id, SkyLightDb db, CancellationToken ct) =>

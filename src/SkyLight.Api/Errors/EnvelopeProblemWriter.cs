@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
@@ -52,11 +53,15 @@ internal sealed class EnvelopeProblemWriter(IOptions<JsonOptions> json) : IProbl
     };
 
     /// <summary>
-    /// Well-formed JSON with a value of the wrong type (<c>{"username": 123}</c>) is a validation failure of that
-    /// field, not a malformed body: System.Text.Json says so with a path and an InvalidOperationException inside.
+    /// Well-formed JSON with a value of the wrong type (<c>{"username": 123}</c>, <c>{"channel_id": 1.5}</c>) is a
+    /// validation failure of that field, not a malformed body. System.Text.Json tells them apart by what it wraps: a
+    /// conversion failure is an InvalidOperationException (a token of another kind), a FormatException (a number
+    /// that does not fit the type) or nothing (its own "could not be converted"); a body that is not JSON wraps the
+    /// reader's JsonException, and invalid UTF-8 inside a string a DecoderFallbackException.
     /// </summary>
     private static Dictionary<string, string[]>? WrongTypeError(Exception? exception) =>
-        exception is BadHttpRequestException { InnerException: JsonException { InnerException: InvalidOperationException, Path: ['$', '.', .. var field] } }
+        exception is BadHttpRequestException { InnerException: JsonException { Path: ['$', '.', .. var field], InnerException: var cause } }
+            && cause is null or FormatException or InvalidOperationException { InnerException: not DecoderFallbackException }
             ? new Dictionary<string, string[]> { [field] = [$"The {field} field has the wrong type."] }
             : null;
 

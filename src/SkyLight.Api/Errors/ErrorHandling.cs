@@ -46,6 +46,7 @@ internal static class ErrorHandling
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseMiddleware<RequestLimits>();
+        app.UseMiddleware<Utf8JsonOnly>();   // a JSON body in another charset is a 415, never a 500
         return app;
     }
 }

@@ -18,7 +18,7 @@ internal static class ErrorMessages
         StatusCodes.Status405MethodNotAllowed => "This HTTP method is not allowed on this endpoint.",
         StatusCodes.Status409Conflict => "The request conflicts with the current state of the resource.",
         StatusCodes.Status413PayloadTooLarge => $"The request body is too large. The limit is {RequestLimits.MaxBodyBytes / 1024} KiB.",
-        StatusCodes.Status415UnsupportedMediaType => "Unsupported content type. Send the body as application/json.",
+        StatusCodes.Status415UnsupportedMediaType => "Unsupported content type. Send the body as UTF-8 JSON (application/json).",
         StatusCodes.Status422UnprocessableEntity => InvalidData,
         StatusCodes.Status429TooManyRequests => TooManyRequests,
         StatusCodes.Status502BadGateway => "The messaging provider (Unipile) returned an error. Please try again.",

@@ -58,7 +58,7 @@ internal sealed record AccountResponse(int Id, string Name, string Timezone, str
 // public: the .NET 10 validation generator only inspects public request types
 public sealed record UpdateAccountRequest
 {
-    [StringLength(100, MinimumLength = 1)]
+    [StringLength(100, MinimumLength = 1), NotBlank]
     public string? Name { get; init; }
 
     [IanaTimeZone]
@@ -70,4 +70,11 @@ public sealed record UpdateAccountRequest
 internal sealed class IanaTimeZoneAttribute() : ValidationAttribute("The {0} field must be an IANA time zone such as Asia/Riyadh.")
 {
     public override bool IsValid(object? value) => value is null || (value is string id && WorkspaceTime.FindZone(id) is not null);
+}
+
+/// <summary>Accepts null (not given) or a string with something besides white space: it is stored trimmed.</summary>
+[AttributeUsage(AttributeTargets.Property | AttributeTargets.Parameter)]
+internal sealed class NotBlankAttribute() : ValidationAttribute("The {0} field cannot be blank.")
+{
+    public override bool IsValid(object? value) => value is not string text || !string.IsNullOrWhiteSpace(text);
 }

@@ -121,6 +121,47 @@ public sealed class CampaignTests(ChannelsApp app) : IClassFixture<ChannelsApp>
         await invalid.AssertErrorAsync(422, "The given data was invalid.", "errors");
     }
 
+    [Theory]
+    [InlineData("page=2147483647&per_page=100", "page")]   // (page - 1) * per_page overflowed into the first page
+    [InlineData("page=1000001", "page")]
+    [InlineData("page=0", "page")]
+    [InlineData("page=-1", "page")]
+    [InlineData("page=abc", "page")]
+    [InlineData("page=", "page")]
+    [InlineData("page=1.5", "page")]
+    [InlineData("page=1&page=2", "page")]
+    [InlineData("per_page=1e3", "per_page")]
+    [InlineData("per_page=", "per_page")]
+    [InlineData("per_page=101", "per_page")]
+    [InlineData("per_page=0", "per_page")]
+    [InlineData("per_page=99999999999", "per_page")]
+    public async Task PagingOutOfRangeOrNotANumberIs422OnThatField(string query, string field)
+    {
+        var workspace = await app.NewWorkspaceAsync();
+
+        var response = await workspace.Client.GetAsync($"/api/v1/campaigns?{query}", Ct);
+
+        await response.AssertErrorAsync(422, "The given data was invalid.", "errors");
+        var errors = (await response.BodyAsync()).GetProperty("errors");
+        Assert.Equal([field], errors.EnumerateObject().Select(e => e.Name));
+        Assert.Equal(field == "page" ? "The page must be a whole number from 1 to 1000000." : "The per_page must be a whole number from 1 to 100.",
+            errors.GetProperty(field)[0].GetString());
+    }
+
+    [Fact]
+    public async Task APagePastTheEndIsEmptyWithTheMetaOfTheList()
+    {
+        var workspace = await app.NewWorkspaceAsync();
+        await DraftAsync(workspace, await app.ConnectedChannelAsync(workspace.Client, "telegram"));
+
+        var page = await (await workspace.Client.GetAsync("/api/v1/campaigns?page=1000000&per_page=100", Ct)).BodyAsync();
+
+        Assert.Empty(page.GetProperty("data").EnumerateArray());
+        var meta = page.GetProperty("meta");
+        Assert.Equal((1000000, 1, 100, 1), (meta.GetProperty("current_page").GetInt32(), meta.GetProperty("last_page").GetInt32(),
+            meta.GetProperty("per_page").GetInt32(), meta.GetProperty("total").GetInt32()));
+    }
+
     private static async Task<int> DraftAsync(TestWorkspace workspace, (int ChannelId, string AccountId) channel)
     {
         var response = await workspace.Client.PostAsJsonAsync("/api/v1/campaigns", new { name = "Campaign", channel_id = channel.ChannelId }, Ct);

@@ -49,7 +49,7 @@ public sealed class ErrorEnvelopeTests(SkyLightApp app) : IClassFixture<SkyLight
         var response = await workspace.Client.PatchAsync("/api/v1/account",
             new StringContent("name=Acme", Encoding.UTF8, "application/x-www-form-urlencoded"), Ct);
 
-        await response.AssertErrorAsync(415, "Unsupported content type. Send the body as application/json.");
+        await response.AssertErrorAsync(415, "Unsupported content type. Send the body as UTF-8 JSON (application/json).");
     }
 
     [Fact]

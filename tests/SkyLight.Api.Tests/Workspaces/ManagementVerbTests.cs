@@ -82,6 +82,10 @@ public sealed class ManagementVerbTests : IAsyncLifetime
     [InlineData("workspaces", "create")]
     [InlineData("workspaces", "create", "--name")]
     [InlineData("workspaces", "create", "--name", "Acme", "--timezone", "Mars/Olympus_Mons")]
+    [InlineData("workspaces", "create", "--name", "Acme", "--timezone", "Asia")]   // zoneinfo directories and files, not zones
+    [InlineData("workspaces", "create", "--name", "Acme", "--timezone", "Etc")]
+    [InlineData("workspaces", "create", "--name", "Acme", "--timezone", "localtime")]
+    [InlineData("workspaces", "create", "--name", "Acme", "--timezone", "posixrules")]
     [InlineData("workspaces", "create", "--name", "Acme", "--colour", "blue")]
     [InlineData("workspaces", "deactivate", "--id", "one")]
     [InlineData("keys", "create", "--workspace", "-3")]
