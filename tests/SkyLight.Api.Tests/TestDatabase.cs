@@ -42,6 +42,20 @@ public sealed class TestDatabase
         return new TestDatabase("Sqlite", $"Data Source={path}", path);
     }
 
+    /// <summary>A context on this database outside any service, for tests that check what a real process left behind.</summary>
+    internal Data.SkyLightDb Open()
+    {
+        if (IsPostgres)
+        {
+            var postgres = new Microsoft.EntityFrameworkCore.DbContextOptionsBuilder<Data.PostgresSkyLightDb>();
+            Data.DatabaseSetup.UseSkyLightPostgres(postgres, ConnectionString);
+            return new Data.PostgresSkyLightDb(postgres.Options, new SkyLight.Api.Tenancy.CurrentWorkspace());
+        }
+        var sqlite = new Microsoft.EntityFrameworkCore.DbContextOptionsBuilder<Data.SqliteSkyLightDb>();
+        Data.DatabaseSetup.UseSkyLightSqlite(sqlite, ConnectionString);
+        return new Data.SqliteSkyLightDb(sqlite.Options, new SkyLight.Api.Tenancy.CurrentWorkspace());
+    }
+
     /// <summary>The settings that point the service at this database (configuration keys).</summary>
     public IReadOnlyDictionary<string, string> Settings => new Dictionary<string, string>
     {

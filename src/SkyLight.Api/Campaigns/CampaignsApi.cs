@@ -137,7 +137,7 @@ internal static class CampaignsApi
 
 public sealed record CreateCampaignRequest
 {
-    [Required, StringLength(200, MinimumLength = 1)]
+    [Required, StringLength(200, MinimumLength = 1), PlainText]
     public string Name { get; init; } = "";
 
     [Required, Range(1, int.MaxValue)]

@@ -71,6 +71,10 @@ internal static class ChannelsApi
         string type, string? accountId, SkyLightDb db, CurrentWorkspace workspace, StatusPoller poller, RemoteDeletions deletions,
         TimeProvider time, CancellationToken ct)
     {
+        if (accountId is not null && !Unipile.UnipileIds.IsWellFormed(accountId))
+        {
+            return ApiErrors.NotFound($"No {ChannelNames.Display(type)} channel or connection attempt was found.");
+        }
         var attempt = await db.ConnectAttempts.AsNoTracking()
             .Where(a => a.ChannelType == type && (accountId == null ? a.State == AttemptStates.Pending : a.UnipileAccountId == accountId))
             .OrderByDescending(a => a.Id).FirstOrDefaultAsync(ct);
@@ -92,7 +96,7 @@ internal static class ChannelsApi
             }
             else
             {
-                await poller.PollIfDueAsync(attempt.UnipileAccountId);
+                await poller.PollIfDueAsync(attempt.UnipileAccountId, ct);
             }
             // a concurrent disconnect may have removed both meanwhile: then there is nothing to show
             attempt = await db.ConnectAttempts.AsNoTracking().SingleOrDefaultAsync(a => a.Id == attempt.Id, ct);
@@ -108,7 +112,8 @@ internal static class ChannelsApi
         }
 
         var completed = channel.IsConnected && (accountId is null || channel.UnipileAccountId == accountId);
-        var inProgress = attempt is { IsPending: true };
+        // read one after the other, the two can straddle a completion: a connected channel has no login in progress
+        var inProgress = !completed && attempt is { IsPending: true };
         return TypedResults.Ok(Envelope.Of(ChannelStatusResponse.From(channel, workspace.TimeZone, completed, inProgress)));
     }
 

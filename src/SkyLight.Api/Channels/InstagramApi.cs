@@ -101,10 +101,10 @@ internal sealed record CodeRequired([property: JsonPropertyName("requires_2fa")]
 // public: the .NET 10 validation generator only inspects public request types
 public sealed record InstagramConnectRequest
 {
-    [Required, StringLength(100)]
+    [Required, StringLength(100), PlainText]
     public string? Username { get; init; }
 
-    [Required, StringLength(200)]
+    [Required, StringLength(200), PlainText]
     public string? Password { get; init; }
 
     [CountryCode]
@@ -120,15 +120,15 @@ public sealed record InstagramConnectRequest
 
 public sealed record InstagramCodeRequest
 {
-    [Required]
+    [Required, StringLength(200), PlainText]
     public string? AccountId { get; init; }
 
-    [Required, StringLength(32)]
+    [Required, StringLength(32), PlainText]
     public string? Code { get; init; }
 }
 
 public sealed record InstagramResendRequest
 {
-    [Required]
+    [Required, StringLength(200), PlainText]
     public string? AccountId { get; init; }
 }

@@ -35,7 +35,7 @@ internal static class QrImages
         {
             return ApiErrors.Invalid("format", "The format must be png or svg.");
         }
-        var qrCode = await db.ConnectAttempts.AsNoTracking()
+        var qrCode = accountId is not null && !Unipile.UnipileIds.IsWellFormed(accountId) ? null : await db.ConnectAttempts.AsNoTracking()
             .Where(a => a.ChannelType == type && a.State == AttemptStates.Pending && a.ExpiresAt > now && (accountId == null || a.UnipileAccountId == accountId))
             .Select(a => a.QrCode).FirstOrDefaultAsync(ct);
         if (qrCode is null)

@@ -9,11 +9,29 @@ namespace SkyLight.Api.Channels;
 /// </summary>
 internal sealed class StatusPoller(IServiceScopeFactory scopes, TimeProvider time, IOptions<ChannelsOptions> options, ILogger<StatusPoller> log)
 {
+    /// <summary>The longest a status answer waits on Unipile; a slower poll goes on and the next status shows what it found.</summary>
+    public static readonly TimeSpan AnswerWait = TimeSpan.FromSeconds(1);
+
     private readonly Dictionary<string, Poll> _polls = [];
     private readonly Lock _sync = new();
 
-    /// <summary>Joins the poll in flight, or starts one if the last started long enough ago.</summary>
-    public Task PollIfDueAsync(string accountId)
+    /// <summary>
+    /// Joins the poll in flight, or starts one if the last started long enough ago, and waits for it at most
+    /// <see cref="AnswerWait"/>: while Unipile is slow or down, status still answers from local records at once.
+    /// </summary>
+    public async Task PollIfDueAsync(string accountId, CancellationToken ct)
+    {
+        try
+        {
+            await StartOrJoin(accountId).WaitAsync(AnswerWait, time, ct);
+        }
+        catch (TimeoutException)
+        {
+            // answered from what the database holds now
+        }
+    }
+
+    private Task StartOrJoin(string accountId)
     {
         var now = time.GetUtcNow();
         lock (_sync)

@@ -16,6 +16,15 @@ internal static class UnipileJson
     };
 }
 
+internal static class UnipileIds
+{
+    /// <summary>
+    /// Unipile's ids are short printable ASCII; anything else (a NUL, a newline, a megabyte) is no account of ours,
+    /// and is answered as unknown without asking the database or Unipile.
+    /// </summary>
+    public static bool IsWellFormed(string id) => id.Length is > 0 and <= 200 && id.All(c => c is > ' ' and < '\x7f');
+}
+
 internal static class UnipileProvider
 {
     public const string WhatsApp = "WHATSAPP";

@@ -113,7 +113,7 @@ internal sealed class WebhookInboxProcessor(IServiceScopeFactory scopes, TimePro
             using var document = JsonDocument.Parse(body);
             return document.RootElement.ValueKind == JsonValueKind.Object &&
                 document.RootElement.TryGetProperty("AccountStatus", out var status) && status.ValueKind == JsonValueKind.Object &&
-                status.TryGetProperty("account_id", out var id) && id.ValueKind == JsonValueKind.String && id.GetString() is { Length: > 0 and <= 200 } accountId && accountId.All(c => c is > ' ' and < '\x7f') &&
+                status.TryGetProperty("account_id", out var id) && id.ValueKind == JsonValueKind.String && id.GetString() is { } accountId && UnipileIds.IsWellFormed(accountId) &&
                 status.TryGetProperty("message", out var message) && message.ValueKind == JsonValueKind.String
                 ? (accountId, message.GetString()!)
                 : null;

@@ -58,7 +58,7 @@ internal sealed record AccountResponse(int Id, string Name, string Timezone, str
 // public: the .NET 10 validation generator only inspects public request types
 public sealed record UpdateAccountRequest
 {
-    [StringLength(100, MinimumLength = 1), NotBlank]
+    [StringLength(100, MinimumLength = 1), NotBlank, PlainText]
     public string? Name { get; init; }
 
     [IanaTimeZone]

@@ -78,7 +78,7 @@ public sealed class ChannelRaceTests(ChannelsApp app) : IClassFixture<ChannelsAp
             var last = await workspace.Client.PostAsync($"/api/v1/channels/{type}/disconnect", null, Ct);
             Assert.True(last.StatusCode is HttpStatusCode.NoContent or HttpStatusCode.NotFound, $"the last disconnect answered {last.StatusCode}");
         }
-        TestContext.Current.TestOutputHelper?.WriteLine($"{type}: {codes.Count} simultaneous calls; answers {string.Join(", ", codes.GroupBy(c => c).OrderBy(g => g.Key).Select(g => $"{g.Key}×{g.Count()}"))}");
+        TestReport.Line($"concurrency, {type}: {codes.Count} simultaneous calls; answers {string.Join(", ", codes.GroupBy(c => c).OrderBy(g => g.Key).Select(g => $"{g.Key}×{g.Count()}"))}");
         Assert.DoesNotContain(codes, code => code >= 500);
         Assert.Empty(ErrorLines().Skip(errorsBefore));
         Assert.Empty(await app.OrphanedAccountsAsync());

@@ -127,11 +127,7 @@ public sealed class MultiNodeTests : IAsyncLifetime
         observations.Add($"orphaned Unipile accounts: {orphans.Length}");
         foreach (var observation in observations)
         {
-            TestContext.Current.TestOutputHelper?.WriteLine(observation);
-        }
-        if (Environment.GetEnvironmentVariable("SKYLIGHT_MULTINODE_REPORT") is { Length: > 0 } report)
-        {
-            await File.WriteAllLinesAsync(report, observations, Ct);   // .ci/run prints it
+            TestReport.Line($"multi-node: {observation}");
         }
         Assert.Empty(orphans);
     }
