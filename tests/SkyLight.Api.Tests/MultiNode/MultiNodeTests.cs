@@ -122,6 +122,35 @@ public sealed class MultiNodeTests : IAsyncLifetime
         observations.Add($"limit 6 per minute, 3 requests on A then 4 on B: [{string.Join(", ", codes)}]");
         Assert.Equal([200, 200, 200, 200, 200, 200, 429], codes);
 
+        // connect, status, refresh and two disconnects on one channel at once, split across the nodes (6 calls: the limit)
+        var raced = new List<int>();
+        foreach (var type in new[] { "whatsapp", "telegram", "instagram" })
+        {
+            for (var round = 0; round < 4; round++)
+            {
+                var key = await NewKeyAsync();
+                var connected = type == "instagram"
+                    ? await Send(a2, key, HttpMethod.Post, "/api/v1/channels/instagram/connect", new { username = $"node_racer_{round}", password = "secret-pass" })
+                    : await Send(a2, key, HttpMethod.Post, $"/api/v1/channels/{type}/connect");
+                if (type != "instagram" && connected.StatusCode == HttpStatusCode.OK)
+                {
+                    await _emulator.ScanAsync((await connected.BodyAsync()).GetProperty("data").GetProperty("account_id").GetString()!,
+                        new { phone_number = "966501234567", username = "node_racer" });
+                }
+                var together = await Task.WhenAll(
+                    Send(b, key, HttpMethod.Post, $"/api/v1/channels/{type}/connect", type == "instagram" ? new { username = $"node_racer_{round}", password = "secret-pass" } : null),
+                    Send(a2, key, HttpMethod.Get, $"/api/v1/channels/{type}/status"),
+                    Send(b, key, HttpMethod.Post, $"/api/v1/channels/{type}/refresh"),
+                    Send(a2, key, HttpMethod.Post, $"/api/v1/channels/{type}/disconnect"),
+                    Send(b, key, HttpMethod.Post, $"/api/v1/channels/{type}/disconnect"));
+                raced.AddRange([(int)connected.StatusCode, .. together.Select(r => (int)r.StatusCode)]);
+            }
+        }
+        observations.Add($"calls racing on one channel across the nodes: {raced.Count}; answers " +
+            string.Join(", ", raced.GroupBy(c => c).OrderBy(g => g.Key).Select(g => $"{g.Key}×{g.Count()}")));
+        Assert.DoesNotContain(raced, code => code >= 500);
+        await ChannelsApp.WaitUntilAsync(async () => (await OrphansAsync()).Length == 0, "the raced channels left accounts behind", seconds: 20);
+
         // nothing orphaned: every account at Unipile belongs to a channel or a pending attempt
         var orphans = await OrphansAsync();
         observations.Add($"orphaned Unipile accounts: {orphans.Length}");
@@ -201,9 +230,13 @@ public sealed class MultiNodeTests : IAsyncLifetime
 
     private static HttpClient Client(int port) => new() { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
 
-    private static async Task<HttpResponseMessage> Send(HttpClient client, string key, HttpMethod method, string path)
+    private static async Task<HttpResponseMessage> Send(HttpClient client, string key, HttpMethod method, string path, object? body = null)
     {
-        using var request = new HttpRequestMessage(method, path) { Headers = { { "X-Api-Key", key } } };
+        using var request = new HttpRequestMessage(method, path)
+        {
+            Headers = { { "X-Api-Key", key } },
+            Content = body is null ? null : System.Net.Http.Json.JsonContent.Create(body),
+        };
         return await client.SendAsync(request, Ct);
     }
 
