@@ -101,4 +101,44 @@ public sealed class ReviewTests(ReviewApp app) : IClassFixture<ReviewApp>, IAsyn
         Assert.Empty(ErrorLines().Skip(errorsBefore));
         Assert.DoesNotContain(first, await app.OrphanedAccountsAsync());
     }
+
+    /// <summary>
+    /// The same race, with Unipile finishing after the disconnect's deletion ran: Unipile answers 404 for the attempt's
+    /// account and the caller gets a 502 ("Unipile returned an error") for an attempt that was simply disconnected.
+    /// </summary>
+    [Fact]
+    public async Task AnInstagramCodeForAnAttemptDisconnectedMeanwhileIsA404NotA502()
+    {
+        var workspace = await app.NewWorkspaceAsync();
+        var username = $"rv_{Guid.NewGuid():N}"[..20];
+        await app.EmulatorAsync(HttpMethod.Post, "/_emulator/instagram/users", new { username, password = "pw", checkpoints = new[] { "2FA" }, code = "123456" });
+        var connect = await workspace.Client.PostAsJsonAsync("/api/v1/channels/instagram/connect", new { username, password = "pw" }, Ct);
+        var accountId = (await connect.BodyAsync()).GetProperty("data").GetProperty("account_id").GetString()!;
+
+        await app.EmulatorAsync(HttpMethod.Post, "/_emulator/faults", new { method = "POST", path = "/api/v1/accounts/checkpoint", delay_ms = 1500 });
+        var solve = workspace.Client.PostAsJsonAsync("/api/v1/channels/instagram/2fa", new { account_id = accountId, code = "123456" }, Ct);
+        await ChannelsApp.WaitUntilAsync(async () => await app.UnipileCallsAsync("POST", "/api/v1/accounts/checkpoint") >= 1, "the solve never reached Unipile");
+        Assert.Equal(HttpStatusCode.NoContent, (await workspace.Client.PostAsync("/api/v1/channels/instagram/disconnect", null, Ct)).StatusCode);
+
+        Assert.Equal(HttpStatusCode.NotFound, (await solve).StatusCode);
+    }
+
+    /// <summary>
+    /// An authenticated CREATION_SUCCESS webhook for a QR nobody scanned: Unipile itself says CONNECTING, yet the
+    /// attempt completes and the channel shows connected (and every later sync keeps is_connected, since CONNECTING
+    /// "keeps" it). The README promises webhooks converge on Unipile's state, not on their message.
+    /// </summary>
+    [Fact]
+    public async Task ACreationSuccessWebhookForAnUnscannedQrDoesNotConnectTheChannel()
+    {
+        var workspace = await app.NewWorkspaceAsync();
+        var accountId = (await ChannelsApp.ConnectAsync(workspace.Client, "whatsapp")).GetProperty("account_id").GetString()!;
+        var body = "{\"AccountStatus\":{\"account_id\":\"" + accountId + "\",\"account_type\":\"WHATSAPP\",\"message\":\"CREATION_SUCCESS\"}}";
+        Assert.Equal(HttpStatusCode.OK, (await app.PostWebhookAsync(body, app.WebhookSecret)).StatusCode);
+        await Task.Delay(1000, Ct);
+
+        var status = await ChannelsApp.StatusAsync(workspace.Client, "whatsapp", accountId);
+        Assert.False(status.GetProperty("is_connected").GetBoolean(), $"an unscanned QR shows connected: {status}");
+        await workspace.Client.PostAsync("/api/v1/channels/whatsapp/disconnect", null, Ct);
+    }
 }
