@@ -46,7 +46,7 @@ internal sealed class AttemptExpiry(IServiceScopeFactory scopes, TimeProvider ti
             await db.SaveChangesAsync(ct);
             deletions.Wake();
         }
-        catch (DbUpdateConcurrencyException)
+        catch (DbUpdateException e) when (SkyLightDb.LostRace(e))
         {
             db.ChangeTracker.Clear();
         }

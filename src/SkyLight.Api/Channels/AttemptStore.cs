@@ -2,6 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using SkyLight.Api.Data;
 using SkyLight.Api.Tenancy;
+using SkyLight.Api.Unipile;
 
 namespace SkyLight.Api.Channels;
 
@@ -28,6 +29,12 @@ internal sealed class AttemptStore(SkyLightDb db, CurrentWorkspace workspace, Re
     {
         var now = time.GetUtcNow();
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        if (channel is not null)
+        {
+            // the channel row first, as a disconnect takes it: two writers that lock in one order cannot deadlock
+            channel.Version++;
+            await db.SaveChangesAsync(ct);
+        }
         if (pending is not null)
         {
             // ended first, in its own statement: the new attempt takes its place in the one-pending index
@@ -58,7 +65,10 @@ internal sealed class AttemptStore(SkyLightDb db, CurrentWorkspace workspace, Re
             ExpiresAt = now + options.Value.AttemptLifetime,
         }).Entity;
         await db.SaveChangesAsync(ct);
-        await SettleIntentAsync(account, ct);
+        if (!await SettleIntentAsync(account, ct))
+        {
+            throw new IntentTakenOverException();   // rolled back: the reconciler may already have queued this account's deletion
+        }
         await transaction.CommitAsync(ct);
         deletions.Wake();
         return attempt;
@@ -79,6 +89,12 @@ internal sealed class AttemptStore(SkyLightDb db, CurrentWorkspace workspace, Re
             try
             {
                 return (await SaveAsync(type, channel, pending, account, qrCode, checkpointType, CancellationToken.None), true);
+            }
+            catch (IntentTakenOverException)
+            {
+                // this login took so long that its create counted as interrupted: the account is being deleted
+                await ForgetAccountAsync(account, CancellationToken.None);
+                throw new UnipileException(null, UnipileException.Timeout, "Unipile answered too late to be recorded", null);
             }
             catch (DbUpdateException)
             {
@@ -116,14 +132,14 @@ internal sealed class AttemptStore(SkyLightDb db, CurrentWorkspace workspace, Re
         deletions.Wake();
     }
 
-    /// <summary>The account is now recorded or queued for deletion: its creation intent has nothing left to reconcile.</summary>
-    private async Task SettleIntentAsync(NewAccount account, CancellationToken ct)
-    {
-        if (account.CreationId is { } id)
-        {
-            await db.AccountCreations.Where(c => c.Id == id).ExecuteDeleteAsync(ct);
-        }
-    }
+    /// <summary>
+    /// The account is now recorded or queued for deletion: its creation intent has nothing left to reconcile. False when
+    /// the intent was gone: the reconciler took it over (the two delete the same row, so only one of them can).
+    /// </summary>
+    private async Task<bool> SettleIntentAsync(NewAccount account, CancellationToken ct) =>
+        account.CreationId is not { } id || await db.AccountCreations.Where(c => c.Id == id).ExecuteDeleteAsync(ct) == 1;
+
+    private sealed class IntentTakenOverException() : Exception("The creation intent was reconciled before the account was recorded.");
 }
 
 /// <summary>An account Unipile answered a login with: a reconnect of the channel's own, or one it created under an intent.</summary>

@@ -42,14 +42,14 @@ internal sealed class ChannelSync(SkyLightDb db, UnipileClient unipile, RemoteDe
             {
                 return true;   // Unipile could not be read and this source does not insist: nothing changes
             }
-            Apply(channel, attempt is { IsPending: true } ? attempt : null, reading.Account, reading.Gone, message);
+            Apply(channel, attempt is { IsPending: true } ? attempt : null, reading.Account, reading.Gone, message, source);
             try
             {
                 await db.SaveChangesAsync(ct);
                 deletions.Wake();
                 return true;
             }
-            catch (DbUpdateConcurrencyException) when (round < Rounds)
+            catch (DbUpdateException e) when (round < Rounds && SkyLightDb.LostRace(e))
             {
                 // another request or node changed the attempt or the channel meanwhile: apply Unipile's view to what is there now
                 db.ChangeTracker.Clear();
@@ -88,7 +88,7 @@ internal sealed class ChannelSync(SkyLightDb db, UnipileClient unipile, RemoteDe
     /// SYNC_SUCCESS connect; CONNECTING keeps is_connected; CREDENTIALS, ERROR, STOPPED disconnect; an account
     /// gone from Unipile is ERROR, or CREATION_FAIL for an attempt that never connected.
     /// </summary>
-    private void Apply(Channel channel, ConnectAttempt? pending, UnipileAccount? account, bool gone, string? message)
+    private void Apply(Channel channel, ConnectAttempt? pending, UnipileAccount? account, bool gone, string? message, SyncSource source)
     {
         var now = time.GetUtcNow();
         if (gone)
@@ -106,14 +106,15 @@ internal sealed class ChannelSync(SkyLightDb db, UnipileClient unipile, RemoteDe
             return;
         }
 
-        var source = account?.Status ?? message;   // no account: only a login answer gets this far
+        var status = account?.Status ?? message;   // no account: only a login answer gets this far
         // CREATION_SUCCESS/RECONNECTED completes an attempt; a late copy must not revive a session Unipile says is lost
-        if (message is "CREATION_SUCCESS" or "RECONNECTED" && (pending is not null || account is null) && !SyncStatuses.LostSession(account?.Status ?? ""))
+        if (message is "CREATION_SUCCESS" or "RECONNECTED" && (pending is not null || account is null) && !SyncStatuses.LostSession(account?.Status ?? "") &&
+            (source == SyncSource.LoginAnswer || LoggedIn(channel.Type, account)))
         {
-            Connected(channel, pending, account, source == SyncStatuses.Ok ? SyncStatuses.Ok : SyncStatuses.Connecting, now);
+            Connected(channel, pending, account, status == SyncStatuses.Ok ? SyncStatuses.Ok : SyncStatuses.Connecting, now);
             return;
         }
-        switch (source)
+        switch (status)
         {
             case SyncStatuses.Ok:
             case SyncStatuses.SyncSuccess:
@@ -124,13 +125,13 @@ internal sealed class ChannelSync(SkyLightDb db, UnipileClient unipile, RemoteDe
                 break;
             case SyncStatuses.Credentials or SyncStatuses.Error or SyncStatuses.Stopped:
                 // a pending reconnect still shows the lost session until the user scans: the attempt goes on
-                SetState(channel, false, source, now);
+                SetState(channel, false, status, now);
                 break;
             case "PERMISSIONS":
                 SetState(channel, false, SyncStatuses.Error, now);
                 break;
             default:
-                log.LogWarning("Unipile status {Status} for channel {ChannelId} is not one we know; ignored", source, channel.Id);
+                log.LogWarning("Unipile status {Status} for channel {ChannelId} is not one we know; ignored", status, channel.Id);
                 break;
         }
     }
@@ -157,6 +158,13 @@ internal sealed class ChannelSync(SkyLightDb db, UnipileClient unipile, RemoteDe
         channel.SyncStatus = syncStatus;
         channel.LastSyncedAt = now;
     }
+
+    /// <summary>
+    /// Whether Unipile's account shows a login behind a CREATION_SUCCESS webhook: running, or still syncing but with
+    /// the user it logged in (an unscanned QR has none), so a replayed or forged message cannot connect a QR nobody scanned.
+    /// </summary>
+    private static bool LoggedIn(string type, UnipileAccount? account) =>
+        account?.Status is SyncStatuses.Ok or SyncStatuses.SyncSuccess || UsernameOf(type, account) is not null;
 
     /// <summary>WhatsApp: the phone number with a leading +. Telegram: the username, else the user id. Instagram: the username.</summary>
     private static string? UsernameOf(string type, UnipileAccount? account) => (type, account?.Im) switch

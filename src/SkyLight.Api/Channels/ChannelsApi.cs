@@ -174,7 +174,7 @@ internal static class ChannelsApi
                 deletions.Wake();
                 return TypedResults.NoContent();
             }
-            catch (DbUpdateConcurrencyException) when (round < 8)
+            catch (DbUpdateException e) when (round < 8 && SkyLightDb.LostRace(e))
             {
                 // another disconnect removed it (the next round answers 404), or its accounts changed: read again
                 db.ChangeTracker.Clear();

@@ -55,39 +55,47 @@ internal sealed class CreationReconciler(IServiceScopeFactory scopes, TimeProvid
             log.LogWarning("Listing Unipile accounts to reconcile {Count} interrupted creates failed ({Type}); trying again later", intents.Count, e.Type);
             return 0;
         }
-        var recorded = await RecordedAccountsAsync(db, ct);
-        var done = 0;
-        foreach (var intent in intents.Where(c => c.StartedAt < settled))
+        // a younger intent still under way may own an account in an older one's window: those wait until it settled
+        var due = intents.Where(intent => intent.StartedAt < settled && !intents.Any(other => other.Provider == intent.Provider &&
+            other.StartedAt >= settled && other.StartedAt - ClockSkew <= Window(intent).To)).ToList();
+        if (due.Count == 0)
         {
-            var (from, to) = Window(intent);
-            // a younger intent still under way may own an account in this window: wait until it has settled
-            if (intents.Any(other => other.Id != intent.Id && other.Provider == intent.Provider && other.StartedAt >= settled && other.StartedAt - ClockSkew <= to))
-            {
-                continue;
-            }
-            foreach (var orphan in accounts.Where(a => a.Type == intent.Provider && !recorded.Contains(a.Id) && CreatedAt(a) is { } created && created >= from && created <= to))
-            {
-                recorded.Add(orphan.Id);
-                if (unipileOptions.Value.DeleteUnrecordedAccounts)
-                {
-                    log.LogWarning("Unipile account {AccountId} was created by an interrupted connect and never recorded; deleting it", orphan.Id);
-                    db.RemoteDeletions.Add(new RemoteDeletion { UnipileAccountId = orphan.Id, RequestedAt = now, NextAttemptAt = now });
-                }
-                else
-                {
-                    log.LogWarning("Unipile account {AccountId} looks created by an interrupted connect and is not recorded; it is kept because " +
-                        "Unipile:DeleteUnrecordedAccounts is off. Delete it at Unipile if this service is the only user of the DSN", orphan.Id);
-                }
-            }
-            await db.SaveChangesAsync(ct);   // the deletions first: a crash before the next line finds them recorded
-            await db.AccountCreations.Where(c => c.Id == intent.Id).ExecuteDeleteAsync(ct);
-            done++;
+            return 0;
         }
-        if (done > 0)
+        var candidates = due.ToDictionary(intent => intent.Id, intent => accounts
+            .Where(a => a.Type == intent.Provider && CreatedAt(a) is { } created && created >= Window(intent).From && created <= Window(intent).To)
+            .Select(a => a.Id).ToList());
+
+        // Taking an intent deletes its row, as recording its account does: of a slow connect and the reconciler only one
+        // wins. What was recorded is read after that, so an account whose connect won is known here.
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        var taken = new List<long>();
+        foreach (var intent in due)
         {
-            scope.ServiceProvider.GetRequiredService<RemoteDeletions>().Wake();
+            if (await db.AccountCreations.Where(c => c.Id == intent.Id).ExecuteDeleteAsync(ct) == 1)
+            {
+                taken.Add(intent.Id);
+            }
         }
-        return done;
+        var suspects = taken.SelectMany(id => candidates[id]).ToHashSet(StringComparer.Ordinal);
+        suspects.ExceptWith(await RecordedAmongAsync(db, suspects, ct));
+        foreach (var orphan in suspects)
+        {
+            if (unipileOptions.Value.DeleteUnrecordedAccounts)
+            {
+                log.LogWarning("Unipile account {AccountId} was created by an interrupted connect and never recorded; deleting it", orphan);
+                db.RemoteDeletions.Add(new RemoteDeletion { UnipileAccountId = orphan, RequestedAt = now, NextAttemptAt = now });
+            }
+            else
+            {
+                log.LogWarning("Unipile account {AccountId} looks created by an interrupted connect and is not recorded; it is kept because " +
+                    "Unipile:DeleteUnrecordedAccounts is off. Delete it at Unipile if this service is the only user of the DSN", orphan);
+            }
+        }
+        await db.SaveChangesAsync(ct);
+        await transaction.CommitAsync(ct);
+        scope.ServiceProvider.GetRequiredService<RemoteDeletions>().Wake();
+        return taken.Count;
     }
 
     /// <summary>When Unipile could have created the intent's account, by Unipile's clock.</summary>
@@ -99,14 +107,19 @@ internal sealed class CreationReconciler(IServiceScopeFactory scopes, TimeProvid
             ? created
             : null;
 
-    /// <summary>Every account this service knows: its channels', its attempts' (any state) and those queued for deletion.</summary>
-    private static async Task<HashSet<string>> RecordedAccountsAsync(SkyLightDb db, CancellationToken ct)
+    /// <summary>Which of the accounts this service knows: its channels', its attempts' (any state) or queued for deletion.</summary>
+    private static async Task<List<string>> RecordedAmongAsync(SkyLightDb db, HashSet<string> accounts, CancellationToken ct)
     {
-        var recorded = new HashSet<string>(StringComparer.Ordinal);
-        recorded.UnionWith(await db.Channels.IgnoreQueryFilters([SkyLightDb.TenantFilter]).Where(c => c.UnipileAccountId != null)
-            .Select(c => c.UnipileAccountId!).ToListAsync(ct));
-        recorded.UnionWith(await db.ConnectAttempts.IgnoreQueryFilters([SkyLightDb.TenantFilter]).Select(a => a.UnipileAccountId).ToListAsync(ct));
-        recorded.UnionWith(await db.RemoteDeletions.Select(d => d.UnipileAccountId).ToListAsync(ct));
-        return recorded;
+        if (accounts.Count == 0)
+        {
+            return [];
+        }
+        var ids = accounts.ToList();
+        var channels = await db.Channels.IgnoreQueryFilters([SkyLightDb.TenantFilter]).Where(c => ids.Contains(c.UnipileAccountId!))
+            .Select(c => c.UnipileAccountId!).ToListAsync(ct);
+        var attempts = await db.ConnectAttempts.IgnoreQueryFilters([SkyLightDb.TenantFilter]).Where(a => ids.Contains(a.UnipileAccountId))
+            .Select(a => a.UnipileAccountId).ToListAsync(ct);
+        var deletions = await db.RemoteDeletions.Where(d => ids.Contains(d.UnipileAccountId)).Select(d => d.UnipileAccountId).ToListAsync(ct);
+        return [.. channels, .. attempts, .. deletions];
     }
 }

@@ -98,6 +98,10 @@ internal sealed class InstagramConnector(
         {
             return await ExpireAsync(attempt!, ct);
         }
+        catch (UnipileException e) when (e.StatusCode == HttpStatusCode.NotFound)
+        {
+            return await LostMeanwhileAsync(attempt!.Id, ct);   // a disconnect deleted the account while the code travelled
+        }
 
         if (outcome.Checkpoint?.Type is { } next)
         {
@@ -107,7 +111,14 @@ internal sealed class InstagramConnector(
                 return new InstagramStep(InstagramStepKind.UnsupportedCheckpoint, Checkpoint: next);
             }
             attempt!.CheckpointType = next;
-            await db.SaveChangesAsync(ct);
+            try
+            {
+                await db.SaveChangesAsync(ct);
+            }
+            catch (DbUpdateException e) when (SkyLightDb.LostRace(e))
+            {
+                return await LostMeanwhileAsync(attempt.Id, ct);   // disconnected, expired or replaced during the round
+            }
             return new InstagramStep(InstagramStepKind.AnotherRound, Attempt: attempt, Checkpoint: next);
         }
         return await ConnectedAsync(accountId, outcome.Result, ct);
@@ -130,7 +141,11 @@ internal sealed class InstagramConnector(
             .ExecuteUpdateAsync(s => s.SetProperty(a => a.LastResendAt, now), ct);
         if (claimed == 0)
         {
-            var last = await db.ConnectAttempts.Where(a => a.Id == attempt.Id).Select(a => a.LastResendAt).SingleAsync(ct) ?? now;
+            if (!await db.ConnectAttempts.AnyAsync(a => a.Id == attempt.Id, ct))
+            {
+                return new InstagramStep(InstagramStepKind.NotFound);   // disconnected meanwhile
+            }
+            var last = await db.ConnectAttempts.Where(a => a.Id == attempt.Id).Select(a => a.LastResendAt).SingleOrDefaultAsync(ct) ?? now;
             return new InstagramStep(InstagramStepKind.Cooldown, RetryAfter: Math.Max(1, (int)Math.Ceiling((last + cooldown - now).TotalSeconds)));
         }
 
@@ -141,6 +156,10 @@ internal sealed class InstagramConnector(
         catch (UnipileException e) when (IntentGone(e))
         {
             return await ExpireAsync(attempt, ct);
+        }
+        catch (UnipileException e) when (e.StatusCode == HttpStatusCode.NotFound)
+        {
+            return await LostMeanwhileAsync(attempt.Id, ct);
         }
         catch (UnipileException)
         {
@@ -163,6 +182,21 @@ internal sealed class InstagramConnector(
             { IsPending: false } => (attempt, new InstagramStep(InstagramStepKind.Expired)),
             _ when time.GetUtcNow() >= attempt.ExpiresAt => (attempt, await ExpireAsync(attempt, ct)),
             _ => (attempt, null),
+        };
+    }
+
+    /// <summary>
+    /// The attempt changed under this request, or Unipile no longer knows its account: 404 when a disconnect removed it,
+    /// expired otherwise (an attempt still pending whose account Unipile lost is ended now).
+    /// </summary>
+    private async Task<InstagramStep> LostMeanwhileAsync(int attemptId, CancellationToken ct)
+    {
+        db.ChangeTracker.Clear();
+        return await db.ConnectAttempts.Include(a => a.Channel).SingleOrDefaultAsync(a => a.Id == attemptId, ct) switch
+        {
+            null => new InstagramStep(InstagramStepKind.NotFound),
+            { IsPending: true } pending => await ExpireAsync(pending, ct),
+            _ => new InstagramStep(InstagramStepKind.Expired),
         };
     }
 

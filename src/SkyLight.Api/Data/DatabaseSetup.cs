@@ -51,13 +51,15 @@ internal static class DatabaseSetup
 
     /// <summary>
     /// A save that fails on a concurrency token or a unique index is how this service decides races between requests
-    /// and nodes; the code that loses handles it. EF would log each at Error; a failure nobody handles still reaches
-    /// the unhandled-exception log with its request id.
+    /// and nodes; the code that loses handles it. EF would log each at Error, and the first start on PostgreSQL too
+    /// (it probes a database that does not exist yet, then creates it). A failure nobody handles still reaches the
+    /// unhandled-exception log with its request id, or the failed job's log line.
     /// </summary>
     private static DbContextOptionsBuilder QuietAboutLostRaces(this DbContextOptionsBuilder options) =>
         options.ConfigureWarnings(warnings => warnings.Log(
             (CoreEventId.SaveChangesFailed, LogLevel.Information),
-            (RelationalEventId.CommandError, LogLevel.Information)));
+            (RelationalEventId.CommandError, LogLevel.Information),
+            (RelationalEventId.ConnectionError, LogLevel.Information)));
 
     /// <summary>Applies committed migrations; every start and every management verb calls this first.</summary>
     public static async Task MigrateAsync(SkyLightDb db, CancellationToken ct)

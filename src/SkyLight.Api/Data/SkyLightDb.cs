@@ -103,6 +103,13 @@ internal abstract class SkyLightDb(DbContextOptions options, CurrentWorkspace wo
         });
     }
 
+    /// <summary>
+    /// A save that lost a race and may simply be tried again on fresh data: a concurrency token that moved, or
+    /// PostgreSQL choosing this transaction as a deadlock's or a serialization failure's victim.
+    /// </summary>
+    public static bool LostRace(DbUpdateException e) =>
+        e is DbUpdateConcurrencyException || e.InnerException is System.Data.Common.DbException { SqlState: "40P01" or "40001" };
+
     public override Task<int> SaveChangesAsync(bool acceptAllChangesOnSuccess, CancellationToken cancellationToken = default)
     {
         BumpChannelVersions();

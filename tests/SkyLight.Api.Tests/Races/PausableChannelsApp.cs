@@ -5,10 +5,10 @@ using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using SkyLight.Api.Tests.Channels;
 
-namespace SkyLight.Api.Tests.Review;
+namespace SkyLight.Api.Tests.Races;
 
 /// <summary>ChannelsApp plus a <see cref="Pause"/> that can hold a request at a point QueryGate cannot reach.</summary>
-public class ReviewApp : ChannelsApp
+public class PausableChannelsApp : ChannelsApp
 {
     public PauseGate Pause { get; } = new();
 
