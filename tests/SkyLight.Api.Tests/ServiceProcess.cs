@@ -79,6 +79,23 @@ internal sealed class ServiceProcess : IAsyncDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
+    /// <summary>Waits until the process answers <c>/health/ready</c> on the port (its migrations have run), within a minute.</summary>
+    public async Task WaitReadyAsync(int port)
+    {
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+        await Channels.ChannelsApp.WaitUntilAsync(async () =>
+        {
+            try
+            {
+                return (await http.GetAsync("/health/ready", TestContext.Current.CancellationToken)).StatusCode == HttpStatusCode.OK;
+            }
+            catch (HttpRequestException)
+            {
+                return false;
+            }
+        }, $"the service on {port} never became ready: {Stdout} {Stderr}", seconds: 60);
+    }
+
     /// <summary>SIGKILL: the process gets no chance to finish or release anything.</summary>
     public void Kill() => _process.Kill(entireProcessTree: true);
 

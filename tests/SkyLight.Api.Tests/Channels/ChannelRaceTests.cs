@@ -12,11 +12,7 @@ public sealed class ChannelRaceTests(ChannelsApp app) : IClassFixture<ChannelsAp
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    public async ValueTask InitializeAsync()
-    {
-        await app.EmulatorAsync(HttpMethod.Delete, "/_emulator/faults");
-        await app.EmulatorAsync(HttpMethod.Post, "/_emulator/settings", new { deliver_webhooks = true });
-    }
+    public async ValueTask InitializeAsync() => await app.ResetEmulatorAsync();
 
     public ValueTask DisposeAsync()
     {

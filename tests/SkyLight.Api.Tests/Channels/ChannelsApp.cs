@@ -52,6 +52,13 @@ public class ChannelsApp : SkyLightApp
         return text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone();
     }
 
+    /// <summary>No faults, webhooks delivered: what a test starts from, whatever the one before it scripted.</summary>
+    public async Task ResetEmulatorAsync()
+    {
+        await EmulatorAsync(HttpMethod.Delete, "/_emulator/faults");
+        await EmulatorAsync(HttpMethod.Post, "/_emulator/settings", new { deliver_webhooks = true });
+    }
+
     public Task ScanAsync(string accountId, object? body = null) =>
         EmulatorAsync(HttpMethod.Post, $"/_emulator/accounts/{accountId}/scan", body ?? new { phone_number = "966501234567" });
 

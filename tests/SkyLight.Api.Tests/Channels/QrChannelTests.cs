@@ -11,11 +11,7 @@ public sealed class QrChannelTests(ChannelsApp app) : IClassFixture<ChannelsApp>
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    public async ValueTask InitializeAsync()
-    {
-        await app.EmulatorAsync(HttpMethod.Delete, "/_emulator/faults");
-        await app.EmulatorAsync(HttpMethod.Post, "/_emulator/settings", new { deliver_webhooks = true });
-    }
+    public async ValueTask InitializeAsync() => await app.ResetEmulatorAsync();
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 

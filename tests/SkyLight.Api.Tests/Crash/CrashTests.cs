@@ -172,18 +172,7 @@ public sealed class CrashTests : IAsyncLifetime
             "--Channels:JobInterval", "00:00:00.200",
             "--Channels:LeaseDuration", "00:00:02",
             "--Channels:RetryBaseDelay", "00:00:00.200");
-        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{_port}") };
-        await ChannelsApp.WaitUntilAsync(async () =>
-        {
-            try
-            {
-                return (await http.GetAsync("/health/ready", Ct)).StatusCode == HttpStatusCode.OK;
-            }
-            catch (HttpRequestException)
-            {
-                return false;
-            }
-        }, $"the service never became ready: {service.Stdout} {service.Stderr}", seconds: 60);
+        await service.WaitReadyAsync(_port);
         return service;
     }
 

@@ -34,9 +34,9 @@ public sealed class MultiNodeTests : IAsyncLifetime
         }
         await _emulator.InitializeAsync();
         _nodeA = StartNode(_portA);
-        await WaitReadyAsync(_portA, _nodeA);   // migrates first; the second node then finds the schema
+        await _nodeA.WaitReadyAsync(_portA);   // migrates first; the second node then finds the schema
         _nodeB = StartNode(_portB);
-        await WaitReadyAsync(_portB, _nodeB);
+        await _nodeB.WaitReadyAsync(_portB);
     }
 
     [Fact]
@@ -108,7 +108,7 @@ public sealed class MultiNodeTests : IAsyncLifetime
         // the rate limit holds across both nodes: 4 requests on B after 3 on A exceed a limit of 6
         var limited = await NewKeyAsync();
         _nodeA = StartNode(_portA);
-        await WaitReadyAsync(_portA, _nodeA);
+        await _nodeA.WaitReadyAsync(_portA);
         using var a2 = Client(_portA);
         var codes = new List<int>();
         for (var i = 0; i < 3; i++)
@@ -173,22 +173,6 @@ public sealed class MultiNodeTests : IAsyncLifetime
         "--Channels:JobInterval", "00:00:00.200",
         "--Channels:LeaseDuration", "00:00:03",
         "--Channels:RetryBaseDelay", "00:00:00.200");
-
-    private static async Task WaitReadyAsync(int port, ServiceProcess node)
-    {
-        using var http = Client(port);
-        await ChannelsApp.WaitUntilAsync(async () =>
-        {
-            try
-            {
-                return (await http.GetAsync("/health/ready", Ct)).StatusCode == HttpStatusCode.OK;
-            }
-            catch (HttpRequestException)
-            {
-                return false;
-            }
-        }, $"node on {port} never became ready: {node.Stdout} {node.Stderr}", seconds: 60);
-    }
 
     private PostgresSkyLightDb OpenDatabase()
     {
