@@ -27,6 +27,7 @@ public sealed class ChannelRaceTests(ChannelsApp app) : IClassFixture<ChannelsAp
     public async Task SimultaneousDisconnectsRefreshesAndStatusesOnOneChannelNeverAnswer500(string type)
     {
         var errorsBefore = ErrorLines().Length;
+        var all = new List<int>();
         for (var round = 0; round < 4; round++)
         {
             var workspace = await app.NewWorkspaceAsync();
@@ -38,11 +39,13 @@ public sealed class ChannelRaceTests(ChannelsApp app) : IClassFixture<ChannelsAp
             var answers = await Task.WhenAll([.. disconnects, .. refreshes, .. statuses]);
 
             var codes = answers.Select(a => (int)a.StatusCode).ToArray();
+            all.AddRange(codes);
             Assert.DoesNotContain(codes, code => code >= 500);
             Assert.Equal(1, codes[..8].Count(code => code == 204));
             Assert.All(codes[..8].Where(code => code != 204), code => Assert.Equal(404, code));
             Assert.All(codes[8..], code => Assert.True(code is 200 or 404, $"a refresh or status answered {code}"));
         }
+        Report($"concurrency, {type}: 8 disconnects + 8 refreshes + 8 statuses at once, 4 rounds", all);
         Assert.Empty(ErrorLines().Skip(errorsBefore));
         Assert.Empty(await app.OrphanedAccountsAsync());
     }
@@ -74,7 +77,7 @@ public sealed class ChannelRaceTests(ChannelsApp app) : IClassFixture<ChannelsAp
             var last = await workspace.Client.PostAsync($"/api/v1/channels/{type}/disconnect", null, Ct);
             Assert.True(last.StatusCode is HttpStatusCode.NoContent or HttpStatusCode.NotFound, $"the last disconnect answered {last.StatusCode}");
         }
-        TestReport.Line($"concurrency, {type}: {codes.Count} simultaneous calls; answers {string.Join(", ", codes.GroupBy(c => c).OrderBy(g => g.Key).Select(g => $"{g.Key}×{g.Count()}"))}");
+        Report($"concurrency, {type}: connect + status + refresh + disconnect ×3 at once, 6 rounds", codes);
         Assert.DoesNotContain(codes, code => code >= 500);
         Assert.Empty(ErrorLines().Skip(errorsBefore));
         Assert.Empty(await app.OrphanedAccountsAsync());
@@ -134,6 +137,10 @@ public sealed class ChannelRaceTests(ChannelsApp app) : IClassFixture<ChannelsAp
         }
         await app.ConnectedChannelAsync(workspace.Client, type, new { phone_number = "966501234567", username = "racer" });
     }
+
+    private static void Report(string what, List<int> codes) =>
+        TestReport.Line($"{what}: {codes.Count} calls, responses >= 500: {codes.Count(c => c >= 500)}; answers " +
+            string.Join(", ", codes.GroupBy(c => c).OrderBy(g => g.Key).Select(g => $"{g.Key}×{g.Count()}")));
 
     private string[] ErrorLines() => [.. app.Logs.Lines.Where(line => line.StartsWith("Error ", StringComparison.Ordinal) || line.StartsWith("Critical ", StringComparison.Ordinal))];
 }
