@@ -117,7 +117,14 @@ internal sealed class InstagramConnector(
             }
             catch (DbUpdateException e) when (SkyLightDb.LostRace(e))
             {
-                return await LostMeanwhileAsync(attempt.Id, ct);   // disconnected, expired or replaced during the round
+                db.ChangeTracker.Clear();
+                if (await db.ConnectAttempts.SingleOrDefaultAsync(a => a.Id == attempt.Id, ct) is not { IsPending: true } current)
+                {
+                    return await LostMeanwhileAsync(attempt.Id, ct);   // disconnected, expired or replaced during the round
+                }
+                current.CheckpointType = next;   // still open: only a deadlock's victim, so save it again
+                await db.SaveChangesAsync(ct);
+                attempt = current;
             }
             return new InstagramStep(InstagramStepKind.AnotherRound, Attempt: attempt, Checkpoint: next);
         }
