@@ -15,5 +15,4 @@ internal sealed class AccountCreation
     /// <summary>Unipile's account type (WHATSAPP, TELEGRAM, INSTAGRAM): what a matching account must be.</summary>
     public required string Provider { get; init; }
     public required DateTimeOffset StartedAt { get; init; }
-
 }

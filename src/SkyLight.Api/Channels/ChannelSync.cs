@@ -18,9 +18,9 @@ internal sealed class ChannelSync(SkyLightDb db, UnipileClient unipile, RemoteDe
     /// <summary>
     /// Applies what Unipile knows about the account. <paramref name="message"/> is the webhook's or the login
     /// answer's, if any; the <paramref name="source"/> decides what happens when Unipile cannot be read: see
-    /// <see cref="SyncSource"/>. Returns false when the account belongs to no channel.
+    /// <see cref="SyncSource"/>. An account that belongs to no channel is ignored.
     /// </summary>
-    public async Task<bool> SyncAccountAsync(string accountId, SyncSource source, string? message, CancellationToken ct)
+    public async Task SyncAccountAsync(string accountId, SyncSource source, string? message, CancellationToken ct)
     {
         AccountReading? reading = null;
         for (var round = 1; ; round++)
@@ -33,21 +33,21 @@ internal sealed class ChannelSync(SkyLightDb db, UnipileClient unipile, RemoteDe
             if (channel is null || (attempt is not { IsPending: true } && channel.UnipileAccountId != accountId))
             {
                 log.LogDebug("Unipile account {AccountId} belongs to no channel; ignored", accountId);
-                return false;
+                return;
             }
 
             // read once: a retry after a concurrent change applies the same answer to the newer state
             reading ??= await ReadAccountAsync(accountId, source, ct);
             if (reading is null)
             {
-                return true;   // Unipile could not be read and this source does not insist: nothing changes
+                return;   // Unipile could not be read and this source does not insist: nothing changes
             }
             Apply(channel, attempt is { IsPending: true } ? attempt : null, reading.Account, reading.Gone, message, source);
             try
             {
                 await db.SaveChangesAsync(ct);
                 deletions.Wake();
-                return true;
+                return;
             }
             catch (DbUpdateException e) when (round < Rounds && SkyLightDb.LostRace(e))
             {

@@ -21,6 +21,9 @@ internal static class ChannelsApi
         [ChannelTypes.Telegram] = "QR code generated. Open Telegram → Settings → Devices → Link Desktop Device, then scan.",
     };
 
+    /// <summary>How often a disconnect reads the channel again after a concurrent change to its accounts.</summary>
+    private const int DisconnectRounds = 8;
+
     /// <summary>Names the disconnect's read of the channel in SQL, for traces and for the tests that race it.</summary>
     public const string DisconnectReadTag = "disconnect: read the channel";
 
@@ -174,7 +177,7 @@ internal static class ChannelsApi
                 deletions.Wake();
                 return TypedResults.NoContent();
             }
-            catch (DbUpdateException e) when (round < 8 && SkyLightDb.LostRace(e))
+            catch (DbUpdateException e) when (round < DisconnectRounds && SkyLightDb.LostRace(e))
             {
                 // another disconnect removed it (the next round answers 404), or its accounts changed: read again
                 db.ChangeTracker.Clear();

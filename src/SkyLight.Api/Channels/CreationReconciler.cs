@@ -56,21 +56,22 @@ internal sealed class CreationReconciler(IServiceScopeFactory scopes, TimeProvid
             return 0;
         }
         // a younger intent still under way may own an account in an older one's window: those wait until it settled
-        var due = intents.Where(intent => intent.StartedAt < settled && !intents.Any(other => other.Provider == intent.Provider &&
-            other.StartedAt >= settled && other.StartedAt - ClockSkew <= Window(intent).To)).ToList();
+        var due = intents.Where(c => c.StartedAt < settled).Select(intent => (Intent: intent, Window: Window(intent)))
+            .Where(d => !intents.Any(other => other.Provider == d.Intent.Provider && other.StartedAt >= settled && other.StartedAt - ClockSkew <= d.Window.To))
+            .ToList();
         if (due.Count == 0)
         {
             return 0;
         }
-        var candidates = due.ToDictionary(intent => intent.Id, intent => accounts
-            .Where(a => a.Type == intent.Provider && CreatedAt(a) is { } created && created >= Window(intent).From && created <= Window(intent).To)
+        var candidates = due.ToDictionary(d => d.Intent.Id, d => accounts
+            .Where(a => a.Type == d.Intent.Provider && CreatedAt(a) is { } created && created >= d.Window.From && created <= d.Window.To)
             .Select(a => a.Id).ToList());
 
         // Taking an intent deletes its row, as recording its account does: of a slow connect and the reconciler only one
         // wins. What was recorded is read after that, so an account whose connect won is known here.
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
         var taken = new List<long>();
-        foreach (var intent in due)
+        foreach (var (intent, _) in due)
         {
             if (await db.AccountCreations.Where(c => c.Id == intent.Id).ExecuteDeleteAsync(ct) == 1)
             {

@@ -148,11 +148,11 @@ internal sealed class InstagramConnector(
             .ExecuteUpdateAsync(s => s.SetProperty(a => a.LastResendAt, now), ct);
         if (claimed == 0)
         {
-            if (!await db.ConnectAttempts.AnyAsync(a => a.Id == attempt.Id, ct))
+            if (await db.ConnectAttempts.Where(a => a.Id == attempt.Id).Select(a => new { a.LastResendAt }).SingleOrDefaultAsync(ct) is not { } current)
             {
                 return new InstagramStep(InstagramStepKind.NotFound);   // disconnected meanwhile
             }
-            var last = await db.ConnectAttempts.Where(a => a.Id == attempt.Id).Select(a => a.LastResendAt).SingleOrDefaultAsync(ct) ?? now;
+            var last = current.LastResendAt ?? now;
             return new InstagramStep(InstagramStepKind.Cooldown, RetryAfter: Math.Max(1, (int)Math.Ceiling((last + cooldown - now).TotalSeconds)));
         }
 

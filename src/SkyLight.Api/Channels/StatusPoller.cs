@@ -10,7 +10,7 @@ namespace SkyLight.Api.Channels;
 internal sealed class StatusPoller(IServiceScopeFactory scopes, TimeProvider time, IOptions<ChannelsOptions> options, ILogger<StatusPoller> log)
 {
     /// <summary>The longest a status answer waits on Unipile; a slower poll goes on and the next status shows what it found.</summary>
-    public static readonly TimeSpan AnswerWait = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan AnswerWait = TimeSpan.FromSeconds(1);
 
     private readonly Dictionary<string, Poll> _polls = [];
     private readonly Lock _sync = new();

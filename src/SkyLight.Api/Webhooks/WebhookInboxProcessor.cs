@@ -11,8 +11,8 @@ namespace SkyLight.Api.Webhooks;
 /// <summary>
 /// Applies stored webhooks through <see cref="ChannelSync"/>. Woken by every webhook. An item that fails (Unipile
 /// cannot be read, say) is retried with back-off; one that cannot be parsed, or fails
-/// <see cref="ChannelsOptions.WebhookMaxAttempts"/> times, is set aside with its error for inspection. Each item stands alone: one bad item never stops or
-/// delays the others.
+/// <see cref="ChannelsOptions.WebhookMaxAttempts"/> times, is set aside with its error for inspection. Each item
+/// stands alone: one bad item never stops or delays the others.
 /// </summary>
 internal sealed class WebhookInboxProcessor(IServiceScopeFactory scopes, TimeProvider time, IOptions<ChannelsOptions> options,
     ILogger<WebhookInboxProcessor> log) : BackgroundLoop(time, options, log)
@@ -76,7 +76,7 @@ internal sealed class WebhookInboxProcessor(IServiceScopeFactory scopes, TimePro
             var attempts = item.Attempts + 1;
             var setAside = attempts >= Options.WebhookMaxAttempts;
             // Unipile's own words are safe to keep: status, type and title, never a secret
-            var reason = e is UnipileException unipile ? $"Unipile: {unipile.Message}" : $"{e.GetType().Name}";
+            var reason = e is UnipileException unipile ? $"Unipile: {unipile.Message}" : e.GetType().Name;
             log.LogWarning(e, "Webhook {ItemId} for {AccountId} failed (attempt {Attempt}); {Next}", item.Id, status.AccountId, attempts,
                 setAside ? "set aside" : "retried later");
             await FailAsync(db, id, reason, setAside, ct);
