@@ -64,12 +64,12 @@ public sealed class CrashTests : IAsyncLifetime
 
         // once queued deletions and interrupted creates are settled, every Unipile account is one the service holds
         string[] orphans = [];
-        await ChannelsApp.WaitUntilAsync(async () => (orphans = await OrphansAsync()).Length == 0 && await SettledAsync(),
+        await ChannelsApp.WaitUntilAsync(async () => (orphans = await _emulator.OrphansAsync(_database)).Length == 0 && await SettledAsync(),
             "interrupted work was never settled", seconds: 60);
         await using var check = _database.Open();
         var attempts = (await check.ConnectAttempts.IgnoreQueryFilters().Select(a => a.UnipileAccountId).ToListAsync(Ct)).ToHashSet();
         var campaigns = (await check.Campaigns.IgnoreQueryFilters().Select(c => c.Id).ToListAsync(Ct)).ToHashSet();
-        var atUnipile = (await _emulator.ControlAsync(HttpMethod.Get, "/_emulator/accounts")).EnumerateArray().Select(a => a.GetProperty("id").GetString()!).ToHashSet();
+        var atUnipile = (await _emulator.AccountIdsAsync()).ToHashSet();
         // a connect is owed until its workspace acknowledges a disconnect: then its attempt goes with the channel
         var (owed, disconnected) = ledger.Settle();
         var lostConnects = owed.Count(id => !attempts.Contains(id));
@@ -174,14 +174,6 @@ public sealed class CrashTests : IAsyncLifetime
             "--Channels:RetryBaseDelay", "00:00:00.200");
         await service.WaitReadyAsync(_port);
         return service;
-    }
-
-    private async Task<string[]> OrphansAsync()
-    {
-        await using var db = _database.Open();
-        var held = await ChannelsApp.HeldAccountsAsync(db);
-        return [.. (await _emulator.ControlAsync(HttpMethod.Get, "/_emulator/accounts")).EnumerateArray()
-            .Select(a => a.GetProperty("id").GetString()!).Where(id => !held.Contains(id))];
     }
 
     private async Task<bool> SettledAsync()

@@ -1,8 +1,6 @@
 using System.Net;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
-using SkyLight.Api.Data;
-using SkyLight.Api.Tenancy;
 using SkyLight.Api.Tests.Channels;
 using SkyLight.Api.Tests.Unipile;
 using SkyLight.Api.Workspaces;
@@ -75,7 +73,7 @@ public sealed class MultiNodeTests : IAsyncLifetime
         var sameAttempt = keys.Select((_, i) => answers[2 * i].GetProperty("account_id").GetString() == answers[(2 * i) + 1].GetProperty("account_id").GetString()).Count(same => same);
         observations.Add($"workspaces with two simultaneous connects (one per node): {keys.Count}; both callers got the same attempt in {sameAttempt}, " +
             $"the later connect replaced the earlier in {keys.Count - sameAttempt}");
-        await using (var db = OpenDatabase())
+        await using (var db = _database.Open())
         {
             var pendingPerWorkspace = await db.ConnectAttempts.IgnoreQueryFilters().Where(x => x.State == "pending" && x.ChannelType == "telegram")
                 .GroupBy(x => x.WorkspaceId).Select(g => g.Count()).ToListAsync(Ct);
@@ -100,7 +98,7 @@ public sealed class MultiNodeTests : IAsyncLifetime
             .Any(x => doomed.Contains(x.GetProperty("id").GetString()!)), "node B did not finish the deletions node A held", seconds: 30);
         var deleteCalls = await DeleteCallsAsync(doomed);
         observations.Add($"deletions held by the killed node: {doomed.Count}; DELETE calls per account at Unipile: [{string.Join(", ", deleteCalls)}] (the killed node's call was cut off)");
-        await using (var db = OpenDatabase())
+        await using (var db = _database.Open())
         {
             Assert.False(await db.RemoteDeletions.AnyAsync(Ct));
         }
@@ -149,10 +147,10 @@ public sealed class MultiNodeTests : IAsyncLifetime
         observations.Add($"calls racing on one channel across the nodes: {raced.Count}; answers " +
             string.Join(", ", raced.GroupBy(c => c).OrderBy(g => g.Key).Select(g => $"{g.Key}×{g.Count()}")));
         Assert.DoesNotContain(raced, code => code >= 500);
-        await ChannelsApp.WaitUntilAsync(async () => (await OrphansAsync()).Length == 0, "the raced channels left accounts behind", seconds: 20);
+        await ChannelsApp.WaitUntilAsync(async () => (await _emulator.OrphansAsync(_database)).Length == 0, "the raced channels left accounts behind", seconds: 20);
 
         // nothing orphaned: every account at Unipile belongs to a channel or a pending attempt
-        var orphans = await OrphansAsync();
+        var orphans = await _emulator.OrphansAsync(_database);
         observations.Add($"orphaned Unipile accounts: {orphans.Length}");
         foreach (var observation in observations)
         {
@@ -174,36 +172,21 @@ public sealed class MultiNodeTests : IAsyncLifetime
         "--Channels:LeaseDuration", "00:00:03",
         "--Channels:RetryBaseDelay", "00:00:00.200");
 
-    private PostgresSkyLightDb OpenDatabase()
-    {
-        var options = new DbContextOptionsBuilder<PostgresSkyLightDb>();
-        options.UseSkyLightPostgres(_database.ConnectionString);
-        return new PostgresSkyLightDb(options.Options, new CurrentWorkspace());
-    }
-
     /// <summary>A workspace and its key, written straight to the shared database (no third node).</summary>
     private async Task<string> NewKeyAsync()
     {
-        await using var db = OpenDatabase();
+        await using var db = _database.Open();
         var (_, key) = await new WorkspaceProvisioning(db, TimeProvider.System).CreateWorkspaceAsync($"Tenant {Guid.NewGuid():N}", "Asia/Riyadh", Ct);
         return key;
     }
 
     private async Task<List<string>> PendingAccountsAsync(IEnumerable<string> keys)
     {
-        await using var db = OpenDatabase();
+        await using var db = _database.Open();
         var hashes = keys.Select(ApiKey.HashOf).ToList();
         var workspaces = await db.ApiKeys.Where(k => hashes.Contains(k.Hash)).Select(k => k.WorkspaceId).ToListAsync(Ct);
         return await db.ConnectAttempts.IgnoreQueryFilters().Where(x => workspaces.Contains(x.WorkspaceId) && x.State == "pending")
             .Select(x => x.UnipileAccountId).ToListAsync(Ct);
-    }
-
-    private async Task<string[]> OrphansAsync()
-    {
-        await using var db = OpenDatabase();
-        var held = await ChannelsApp.HeldAccountsAsync(db);
-        return [.. (await _emulator.ControlAsync(HttpMethod.Get, "/_emulator/accounts")).EnumerateArray()
-            .Select(x => x.GetProperty("id").GetString()!).Where(id => !held.Contains(id))];
     }
 
     private async Task<int[]> DeleteCallsAsync(List<string> accounts)

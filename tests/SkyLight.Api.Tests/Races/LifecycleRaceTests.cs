@@ -9,7 +9,7 @@ namespace SkyLight.Api.Tests.Races;
 /// Interleavings a review found: a request held at a chosen point while another runs. Each test states the promise it
 /// checks: no 500, no wrong status, no account deleted that a 200 promised, no login completed that nobody made.
 /// </summary>
-public sealed class LifecycleRaceTests(PausableChannelsApp app) : IClassFixture<PausableChannelsApp>, IAsyncLifetime
+public sealed class LifecycleRaceTests(ChannelsApp app) : IClassFixture<ChannelsApp>, IAsyncLifetime
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
@@ -17,7 +17,6 @@ public sealed class LifecycleRaceTests(PausableChannelsApp app) : IClassFixture<
 
     public ValueTask DisposeAsync()
     {
-        app.Pause.Release();
         app.Gate.Release();
         return ValueTask.CompletedTask;
     }
@@ -58,11 +57,11 @@ public sealed class LifecycleRaceTests(PausableChannelsApp app) : IClassFixture<
     public async Task AConnectTooSlowToRecordItsAccountBeforeTheReconcilerTookItAnswers504AndLeavesNothing()
     {
         var workspace = await app.NewWorkspaceAsync();
-        var stalled = app.Pause.ArmTransaction(nameof(AttemptStore));
+        var stalled = app.Gate.ArmTransaction(nameof(AttemptStore));
         var connect = workspace.Client.PostAsync("/api/v1/channels/whatsapp/connect", null, Ct);
         await stalled.WaitAsync(TimeSpan.FromSeconds(10), Ct);
         await Task.Delay(TimeSpan.FromSeconds(10), Ct);   // the stall: Grace is 8 s with Unipile:RequestTimeout 2 s
-        app.Pause.Release();
+        app.Gate.Release();
 
         // the reconciler took the intent first: the connect must not answer 200 for an account being deleted
         var answer = await connect;
@@ -85,12 +84,12 @@ public sealed class LifecycleRaceTests(PausableChannelsApp app) : IClassFixture<
         var first = (await ChannelsApp.ConnectAsync(workspace.Client, "whatsapp")).GetProperty("account_id").GetString()!;
 
         // the replacing connect has ended the pending attempt (and queued its account) in its transaction
-        var held = app.Pause.ArmCommand(sql => sql.Contains("remote_deletions", StringComparison.Ordinal) && sql.Contains("INSERT", StringComparison.Ordinal));
+        var held = app.Gate.ArmCommand(sql => sql.Contains("remote_deletions", StringComparison.Ordinal) && sql.Contains("INSERT", StringComparison.Ordinal));
         var connect = workspace.Client.PostAsync("/api/v1/channels/whatsapp/connect", null, Ct);
         await held.WaitAsync(TimeSpan.FromSeconds(10), Ct);
         var disconnect = workspace.Client.PostAsync("/api/v1/channels/whatsapp/disconnect", null, Ct);
         await Task.Delay(500, Ct);   // the disconnect is now waiting on the connect's lock (PostgreSQL) or the write lock (SQLite)
-        app.Pause.Release();
+        app.Gate.Release();
 
         var answers = await Task.WhenAll(connect, disconnect);
         Assert.All(answers, a => Assert.True((int)a.StatusCode < 500, $"{a.RequestMessage!.RequestUri} answered {(int)a.StatusCode}"));

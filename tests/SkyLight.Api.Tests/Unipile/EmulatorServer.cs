@@ -96,6 +96,17 @@ public class EmulatorServer : IAsyncLifetime
 
     public Task FaultAsync(object fault) => ControlAsync(HttpMethod.Post, "/_emulator/faults", fault);
 
+    public async Task<string[]> AccountIdsAsync() =>
+        [.. (await ControlAsync(HttpMethod.Get, "/_emulator/accounts")).EnumerateArray().Select(a => a.GetProperty("id").GetString()!)];
+
+    /// <summary>Accounts here that the service on <paramref name="database"/> does not hold (no channel, no pending attempt).</summary>
+    internal async Task<string[]> OrphansAsync(TestDatabase database)
+    {
+        await using var db = database.Open();
+        var held = await Channels.ChannelsApp.HeldAccountsAsync(db);
+        return [.. (await AccountIdsAsync()).Where(id => !held.Contains(id))];
+    }
+
     public async Task<JsonElement[]> DeliveriesAsync() =>
         [.. (await ControlAsync(HttpMethod.Get, "/_emulator/webhook-deliveries")).EnumerateArray()];
 
