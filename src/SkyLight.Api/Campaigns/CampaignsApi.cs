@@ -16,10 +16,6 @@ namespace SkyLight.Api.Campaigns;
 /// </summary>
 internal static class CampaignsApi
 {
-    /// <summary>Far past any real list, and small enough that the offset (page - 1) × per_page stays an int.</summary>
-    private const int MaxPage = 1_000_000;
-    private const int MaxPerPage = 100;
-
     private static readonly Dictionary<string, (string[] From, string To)> Transitions = new()
     {
         ["start"] = ([CampaignStatuses.Draft, CampaignStatuses.Paused], CampaignStatuses.Running),
@@ -69,8 +65,7 @@ internal static class CampaignsApi
         {
             errors["status"] = [$"The status must be one of: {string.Join(", ", CampaignStatuses.All)}."];
         }
-        var current = WholeNumber(page, "page", MaxPage, 1, errors);
-        var size = WholeNumber(perPage, "per_page", MaxPerPage, 15, errors);
+        var paging = Paging.Read(page, perPage, errors);
         if (errors.Count > 0)
         {
             return TypedResults.ValidationProblem(errors);
@@ -78,24 +73,8 @@ internal static class CampaignsApi
 
         var query = db.Campaigns.AsNoTracking().Where(c => status == null || c.Status == status);
         var total = await query.CountAsync(ct);
-        var items = await query.OrderByDescending(c => c.Id).Skip((current - 1) * size).Take(size).ToListAsync(ct);
-        var meta = new PageMeta(current, Math.Max(1, (int)Math.Ceiling(total / (double)size)), size, total);
-        return TypedResults.Ok(new CampaignPage([.. items.Select(CampaignResponse.From)], meta));
-    }
-
-    /// <summary>A query value that must be a whole number from 1 to <paramref name="max"/>; absent, it is <paramref name="absent"/>.</summary>
-    private static int WholeNumber(string? value, string field, int max, int absent, Dictionary<string, string[]> errors)
-    {
-        if (value is null)
-        {
-            return absent;
-        }
-        if (int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var number) && number >= 1 && number <= max)
-        {
-            return number;
-        }
-        errors[field] = [string.Create(CultureInfo.InvariantCulture, $"The {field} must be a whole number from 1 to {max}.")];
-        return absent;
+        var items = await query.OrderByDescending(c => c.Id).Skip(paging.Skip).Take(paging.PerPage).ToListAsync(ct);
+        return TypedResults.Ok(new CampaignPage([.. items.Select(CampaignResponse.From)], paging.Meta(total)));
     }
 
     private static async Task<Results<Ok<Envelope<CampaignResponse>>, ProblemHttpResult>> Get(int id, SkyLightDb db, CancellationToken ct) =>
@@ -158,5 +137,3 @@ internal sealed record CampaignPage(IReadOnlyList<CampaignResponse> Data, PageMe
     [System.Text.Json.Serialization.JsonPropertyOrder(-1)]
     public bool Success { get; } = true;
 }
-
-internal sealed record PageMeta(int CurrentPage, int LastPage, int PerPage, int Total);

@@ -11,13 +11,13 @@ namespace SkyLight.Api.Channels;
 /// type (the database's unique index has the last word), and forgets Unipile accounts nobody will track.
 /// Shared by the QR and the Instagram connect flows.
 /// </summary>
-internal sealed class AttemptStore(SkyLightDb db, CurrentWorkspace workspace, RemoteDeletions deletions, TimeProvider time, IOptions<ChannelsOptions> options)
+internal sealed class AttemptStore(SkyLightDb db, CurrentWorkspace workspace, ChannelLifecycle lifecycle, TimeProvider time, IOptions<ChannelsOptions> options)
 {
     /// <summary>How often a save reads the channel again after a concurrent change, before it gives up.</summary>
     private const int Rounds = 4;
 
     public Task<ConnectAttempt?> PendingAsync(string type, CancellationToken ct) =>
-        db.ConnectAttempts.SingleOrDefaultAsync(a => a.ChannelType == type && a.State == AttemptStates.Pending, ct);
+        db.ConnectAttempts.Include(a => a.Channel).SingleOrDefaultAsync(a => a.ChannelType == type && a.State == AttemptStates.Pending, ct);
 
     /// <summary>
     /// Ends <paramref name="pending"/> (its never-connected account is deleted), saves the new attempt and
@@ -27,7 +27,6 @@ internal sealed class AttemptStore(SkyLightDb db, CurrentWorkspace workspace, Re
     private async Task<ConnectAttempt> SaveAsync(string type, Channel? channel, ConnectAttempt? pending, NewAccount account,
         string? qrCode, string? checkpointType, CancellationToken ct)
     {
-        var now = time.GetUtcNow();
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
         if (channel is not null)
         {
@@ -38,39 +37,18 @@ internal sealed class AttemptStore(SkyLightDb db, CurrentWorkspace workspace, Re
         if (pending is not null)
         {
             // ended first, in its own statement: the new attempt takes its place in the one-pending index
-            pending.End(pending.IsReconnect ? AttemptStates.Failed : AttemptStates.Cancelled, now);
-            pending.QrCode = null;
-            if (!pending.IsReconnect)
-            {
-                deletions.Enqueue(pending.UnipileAccountId, now);
-            }
+            lifecycle.EndAttempt(pending, pending.Channel, AttemptEnd.Replaced, Events.StatusReason.ReplacedByNewAttempt, Events.ChangeSource.User);
             await db.SaveChangesAsync(ct);
         }
 
-        channel ??= db.Channels.Add(new Channel { WorkspaceId = workspace.Id, Type = type, CreatedAt = now }).Entity;
-        if (!account.IsReconnect)
-        {
-            channel.SyncStatus = SyncStatuses.Connecting;
-        }
-        var attempt = db.ConnectAttempts.Add(new ConnectAttempt
-        {
-            WorkspaceId = workspace.Id,
-            Channel = channel,
-            ChannelType = type,
-            UnipileAccountId = account.AccountId,
-            QrCode = qrCode,
-            CheckpointType = checkpointType,
-            IsReconnect = account.IsReconnect,
-            StartedAt = now,
-            ExpiresAt = now + options.Value.AttemptLifetime,
-        }).Entity;
+        channel ??= lifecycle.NewChannel(workspace.Id, type);
+        var attempt = lifecycle.StartAttempt(channel, account, qrCode, checkpointType, options.Value.AttemptLifetime);
         await db.SaveChangesAsync(ct);
         if (!await SettleIntentAsync(account, ct))
         {
             throw new IntentTakenOverException();   // rolled back: the reconciler may already have queued this account's deletion
         }
         await transaction.CommitAsync(ct);
-        deletions.Wake();
         return attempt;
     }
 
@@ -124,12 +102,11 @@ internal sealed class AttemptStore(SkyLightDb db, CurrentWorkspace workspace, Re
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
         if (!account.IsReconnect)
         {
-            deletions.Enqueue(account.AccountId, time.GetUtcNow());
+            lifecycle.QueueDeletion(account.AccountId, time.GetUtcNow());
             await db.SaveChangesAsync(ct);
         }
         await SettleIntentAsync(account, ct);
         await transaction.CommitAsync(ct);
-        deletions.Wake();
     }
 
     /// <summary>

@@ -14,6 +14,12 @@ internal sealed class Channel
     public bool IsConnected { get; set; }
     public string SyncStatus { get; set; } = SyncStatuses.Connecting;
 
+    /// <summary>Why the status last changed (<see cref="ChannelLifecycle"/>); null while the channel is connected.</summary>
+    public Events.StatusReason? StatusReason { get; set; }
+
+    /// <summary>When sync_status or is_connected last changed.</summary>
+    public DateTimeOffset? StatusChangedAt { get; set; }
+
     /// <summary>The last time this channel's status came from Unipile (a webhook, a poll or a refresh).</summary>
     public DateTimeOffset? LastSyncedAt { get; set; }
     public required DateTimeOffset CreatedAt { get; init; }

@@ -42,7 +42,7 @@ internal sealed class ChannelHealthPass(IServiceScopeFactory scopes, TimeProvide
                 await using var scope = scopes.CreateAsyncScope();
                 try
                 {
-                    await scope.ServiceProvider.GetRequiredService<ChannelSync>().SyncAccountAsync(accountId, SyncSource.HealthPass, null, token);
+                    await scope.ServiceProvider.GetRequiredService<ChannelSync>().SyncAccountAsync(accountId, Events.ChangeSource.HealthPass, UnipileHint.None, token);
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 using SkyLight.Api.Campaigns;
+using SkyLight.Api.Channels.Events;
 using SkyLight.Api.Data;
 using SkyLight.Api.Errors;
 using SkyLight.Api.Hosting;
@@ -36,14 +37,14 @@ internal static class ChannelsApi
             channels.MapPost($"/{type}/connect", (QrConnector connector, CurrentWorkspace workspace, CancellationToken ct) => Connect(type, connector, workspace, ct))
                 .WithName($"Connect{name}").WithSummary($"Starts a {name} login: a QR code to scan and an account_id to poll with.")
                 .Errors(409, 502, 503, 504);
-            channels.MapGet($"/{type}/status", ([FromQuery(Name = "account_id")] string? accountId, SkyLightDb db, CurrentWorkspace workspace,
-                    StatusPoller poller, RemoteDeletions deletions, TimeProvider time, CancellationToken ct) =>
-                    Status(type, accountId, db, workspace, poller, deletions, time, ct))
+            channels.MapGet($"/{type}/status", ([FromQuery(Name = "account_id")] string? accountId, ChannelStatusReader reader, CurrentWorkspace workspace,
+                    CancellationToken ct) => Status(type, accountId, reader, workspace, ct))
                 .WithName($"Get{name}Status").WithSummary($"The {name} channel, with completed/in_progress while a login is pending.")
                 .Errors(404);
             channels.MapQrImage(type);
         }
         channels.MapInstagram();
+        channels.MapChannelEvents();
         foreach (var type in new[] { ChannelTypes.WhatsApp, ChannelTypes.Telegram, ChannelTypes.Instagram })
         {
             var name = ChannelNames.Display(type);
@@ -51,8 +52,7 @@ internal static class ChannelsApi
                     Refresh(type, db, sync, workspace, ct))
                 .WithName($"Refresh{name}").WithSummary($"Pulls the {name} account's status from Unipile.")
                 .Errors(404, 502, 503, 504);
-            channels.MapPost($"/{type}/disconnect", (SkyLightDb db, RemoteDeletions deletions, TimeProvider time, CancellationToken ct) =>
-                    Disconnect(type, db, deletions, time, ct))
+            channels.MapPost($"/{type}/disconnect", (SkyLightDb db, ChannelLifecycle lifecycle, CancellationToken ct) => Disconnect(type, db, lifecycle, ct))
                 .WithName($"Disconnect{name}").WithSummary($"Removes the {name} account from Unipile and deletes the channel.")
                 .Errors(404, 422);
         }
@@ -71,54 +71,10 @@ internal static class ChannelsApi
     }
 
     private static async Task<Results<Ok<Envelope<ChannelStatusResponse>>, ProblemHttpResult>> Status(
-        string type, string? accountId, SkyLightDb db, CurrentWorkspace workspace, StatusPoller poller, RemoteDeletions deletions,
-        TimeProvider time, CancellationToken ct)
-    {
-        if (accountId is not null && !Unipile.UnipileIds.IsWellFormed(accountId))
-        {
-            return ApiErrors.NotFound($"No {ChannelNames.Display(type)} channel or connection attempt was found.");
-        }
-        var attempt = await db.ConnectAttempts.AsNoTracking()
-            .Where(a => a.ChannelType == type && (accountId == null ? a.State == AttemptStates.Pending : a.UnipileAccountId == accountId))
-            .OrderByDescending(a => a.Id).FirstOrDefaultAsync(ct);
-        var channel = await db.Channels.AsNoTracking().SingleOrDefaultAsync(c => c.Type == type, ct);
-        if (channel is null || (accountId is not null && attempt is null && channel.UnipileAccountId != accountId))
-        {
-            return ApiErrors.NotFound($"No {ChannelNames.Display(type)} channel or connection attempt was found.");
-        }
-
-        if (attempt is { IsPending: true })
-        {
-            var pendingAccount = attempt.UnipileAccountId;
-            if (time.GetUtcNow() >= attempt.ExpiresAt)
-            {
-                if (await db.ConnectAttempts.Include(a => a.Channel).SingleOrDefaultAsync(a => a.Id == attempt.Id, ct) is { } expiring)
-                {
-                    await AttemptExpiry.ExpireAsync(db, expiring, deletions, time.GetUtcNow(), ct);
-                }
-            }
-            else
-            {
-                await poller.PollIfDueAsync(attempt.UnipileAccountId, ct);
-            }
-            // a concurrent disconnect may have removed both meanwhile: then there is nothing to show
-            attempt = await db.ConnectAttempts.AsNoTracking().SingleOrDefaultAsync(a => a.Id == attempt.Id, ct);
-            channel = await db.Channels.AsNoTracking().SingleOrDefaultAsync(c => c.Id == channel.Id, ct);
-            if (channel is null)
-            {
-                return ApiErrors.NotFound($"No {ChannelNames.Display(type)} channel or connection attempt was found.");
-            }
-            if (attempt is not { IsPending: true })
-            {
-                poller.Forget(pendingAccount);
-            }
-        }
-
-        var completed = channel.IsConnected && (accountId is null || channel.UnipileAccountId == accountId);
-        // read one after the other, the two can straddle a completion: a connected channel has no login in progress
-        var inProgress = !completed && attempt is { IsPending: true };
-        return TypedResults.Ok(Envelope.Of(ChannelStatusResponse.From(channel, workspace.TimeZone, completed, inProgress)));
-    }
+        string type, string? accountId, ChannelStatusReader reader, CurrentWorkspace workspace, CancellationToken ct) =>
+        await reader.ReadAsync(type, accountId, ct) is { } view
+            ? TypedResults.Ok(Envelope.Of(ChannelStatusResponse.From(view, workspace.TimeZone)))
+            : ApiErrors.NotFound($"No {ChannelNames.Display(type)} channel or connection attempt was found.");
 
     private static async Task<Results<Ok<Envelope<ChannelResponse>>, ProblemHttpResult>> Refresh(
         string type, SkyLightDb db, ChannelSync sync, CurrentWorkspace workspace, CancellationToken ct)
@@ -132,7 +88,7 @@ internal static class ChannelsApi
             .Select(a => a.UnipileAccountId).SingleOrDefaultAsync(ct) ?? channel.UnipileAccountId;
         if (accountId is not null)
         {
-            await sync.SyncAccountAsync(accountId, SyncSource.Refresh, null, ct);
+            await sync.SyncAccountAsync(accountId, Events.ChangeSource.Refresh, UnipileHint.None, ct);
             channel = await db.Channels.AsNoTracking().SingleOrDefaultAsync(c => c.Id == channel.Id, ct);
             if (channel is null)
             {
@@ -148,40 +104,28 @@ internal static class ChannelsApi
     /// channel's version: when a connect or a completion changed its accounts after they were read, the
     /// disconnect reads them again, so every account it answered 204 for is queued.
     /// </summary>
-    private static async Task<Results<NoContent, ProblemHttpResult>> Disconnect(
-        string type, SkyLightDb db, RemoteDeletions deletions, TimeProvider time, CancellationToken ct)
+    private static async Task<Results<NoContent, ProblemHttpResult>> Disconnect(string type, SkyLightDb db, ChannelLifecycle lifecycle, CancellationToken ct)
     {
-        for (var round = 1; ; round++)
+        ProblemHttpResult? problem = null;
+        await db.SaveRetryingLostRacesAsync(DisconnectRounds, async () =>
         {
+            // another disconnect may have removed it (then this is a 404), or its accounts changed: every round reads again
             var channel = await db.Channels.TagWith(DisconnectReadTag).SingleOrDefaultAsync(c => c.Type == type, ct);
             if (channel is null)
             {
-                return ApiErrors.NotFound($"No {ChannelNames.Display(type)} channel is connected.");
+                problem = ApiErrors.NotFound($"No {ChannelNames.Display(type)} channel is connected.");
+                return false;
             }
             if (await db.Campaigns.AnyAsync(c => c.ChannelId == channel.Id && CampaignStatuses.HoldingChannel.Contains(c.Status), ct))
             {
-                return ApiErrors.Unprocessable("An outreach campaign is running or paused on this channel. Cancel it first.");
+                problem = ApiErrors.Unprocessable("An outreach campaign is running or paused on this channel. Cancel it first.");
+                return false;
             }
-
-            var now = time.GetUtcNow();
-            var accounts = await db.ConnectAttempts.Where(a => a.ChannelId == channel.Id && a.State == AttemptStates.Pending)
+            var pending = await db.ConnectAttempts.Where(a => a.ChannelId == channel.Id && a.State == AttemptStates.Pending)
                 .Select(a => a.UnipileAccountId).ToListAsync(ct);
-            foreach (var account in accounts.Append(channel.UnipileAccountId).OfType<string>().Distinct())
-            {
-                deletions.Enqueue(account, now);
-            }
-            db.Channels.Remove(channel);   // its attempts go with it (cascade)
-            try
-            {
-                await db.SaveChangesAsync(ct);
-                deletions.Wake();
-                return TypedResults.NoContent();
-            }
-            catch (DbUpdateException e) when (round < DisconnectRounds && SkyLightDb.LostRace(e))
-            {
-                // another disconnect removed it (the next round answers 404), or its accounts changed: read again
-                db.ChangeTracker.Clear();
-            }
-        }
+            lifecycle.Disconnect(channel, pending);
+            return true;
+        }, ct);
+        return problem is null ? TypedResults.NoContent() : problem;
     }
 }

@@ -38,6 +38,24 @@ internal sealed class ChannelsOptions
     [Range(1, 100)]
     public int WebhookMaxAttempts { get; set; } = 10;
 
+    /// <summary>
+    /// How many times deleting a Unipile account is tried before it is set aside (and logged) for an operator: with the
+    /// back-off capped at 10 minutes, the default keeps trying for about three and a half days.
+    /// </summary>
+    [Range(1, 100_000)]
+    public int DeletionMaxAttempts { get; set; } = 500;
+
+    /// <summary>
+    /// How often each node's event feed reads the journal even without a notification: the longest a lost PostgreSQL
+    /// NOTIFY can delay an event to another node.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "00:01:00")]
+    public TimeSpan FeedCatchUpInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Ended attempts and channel events older than this are purged.</summary>
+    [Range(typeof(TimeSpan), "01:00:00", "3650.00:00:00")]
+    public TimeSpan EventRetention { get; set; } = TimeSpan.FromDays(90);
+
     /// <summary>How often background work (expiry, remote deletions, webhook inbox) looks for due items.</summary>
     [Range(typeof(TimeSpan), "00:00:00.010", "00:10:00")]
     public TimeSpan JobInterval { get; set; } = TimeSpan.FromSeconds(5);

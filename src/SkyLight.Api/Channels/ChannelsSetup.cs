@@ -7,17 +7,22 @@ internal static class ChannelsSetup
     public static WebApplicationBuilder AddChannels(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<ChannelsOptions>().BindConfiguration(ChannelsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddScoped<ChannelLifecycle>();
+        builder.Services.AddScoped<ChannelStatusReader>();
         builder.Services.AddScoped<ChannelSync>();
         builder.Services.AddScoped<AttemptStore>();
         builder.Services.AddScoped<QrConnector>();
         builder.Services.AddScoped<InstagramConnector>();
-        builder.Services.AddScoped<RemoteDeletions>();
         builder.Services.AddScoped<UnipileLogins>();
         builder.Services.AddSingleton<StatusPoller>();
         builder.Services.AddBackgroundLoop<RemoteDeletionProcessor>();
         builder.Services.AddBackgroundLoop<AttemptExpiry>();
         builder.Services.AddBackgroundLoop<ChannelHealthPass>();
         builder.Services.AddBackgroundLoop<CreationReconciler>();
+        builder.Services.AddBackgroundLoop<Events.JournalRetention>();
+        builder.Services.AddSingleton<Events.ChannelEventFeed>();
+        builder.Services.AddHostedService(provider => provider.GetRequiredService<Events.ChannelEventFeed>());
+        builder.Services.AddSingleton<Data.CommitSignals>();
         return builder;
     }
 

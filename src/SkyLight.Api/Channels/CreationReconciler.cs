@@ -85,7 +85,7 @@ internal sealed class CreationReconciler(IServiceScopeFactory scopes, TimeProvid
             if (unipileOptions.Value.DeleteUnrecordedAccounts)
             {
                 log.LogWarning("Unipile account {AccountId} was created by an interrupted connect and never recorded; deleting it", orphan);
-                db.RemoteDeletions.Add(new RemoteDeletion { UnipileAccountId = orphan, RequestedAt = now, NextAttemptAt = now });
+                scope.ServiceProvider.GetRequiredService<ChannelLifecycle>().QueueDeletion(orphan, now);
             }
             else
             {
@@ -95,7 +95,6 @@ internal sealed class CreationReconciler(IServiceScopeFactory scopes, TimeProvid
         }
         await db.SaveChangesAsync(ct);
         await transaction.CommitAsync(ct);
-        scope.ServiceProvider.GetRequiredService<RemoteDeletions>().Wake();
         return taken.Count;
     }
 

@@ -1,6 +1,7 @@
 using System.Net;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using SkyLight.Api.Channels.Events;
 using SkyLight.Api.Data;
 using SkyLight.Api.Unipile;
 
@@ -16,7 +17,7 @@ internal sealed record InstagramStep(InstagramStepKind Kind, Channel? Channel = 
 /// goes to Unipile and nowhere else: not stored, not logged, not part of any exception.
 /// </summary>
 internal sealed class InstagramConnector(
-    SkyLightDb db, AttemptStore attempts, UnipileLogins logins, UnipileClient unipile, ChannelSync sync, RemoteDeletions deletions, TimeProvider time,
+    SkyLightDb db, AttemptStore attempts, UnipileLogins logins, UnipileClient unipile, ChannelSync sync, ChannelLifecycle lifecycle, TimeProvider time,
     IOptions<ChannelsOptions> options)
 {
     private const string Type = ChannelTypes.Instagram;
@@ -50,6 +51,7 @@ internal sealed class InstagramConnector(
         }
         catch (UnipileException e) when (e.Is(HttpStatusCode.Unauthorized, "errors/invalid_credentials"))
         {
+            await RefusedAsync(reconnectId, StatusReason.WrongPassword, ct);
             return new InstagramStep(InstagramStepKind.InvalidCredentials);
         }
         catch (UnipileException e) when (e.StatusCode == (HttpStatusCode)425)
@@ -66,6 +68,7 @@ internal sealed class InstagramConnector(
         if (checkpoint is not null && !CodeCheckpoints.Contains(checkpoint))
         {
             await attempts.ForgetAccountAsync(account, CancellationToken.None);
+            await RefusedAsync(account.AccountId, UncompletableReason(checkpoint), CancellationToken.None);
             return new InstagramStep(InstagramStepKind.UnsupportedCheckpoint, Checkpoint: checkpoint);
         }
 
@@ -73,7 +76,7 @@ internal sealed class InstagramConnector(
         return attempt switch
         {
             null => new InstagramStep(InstagramStepKind.AlreadyConnected),
-            _ when won && checkpoint is null => await ConnectedAsync(attempt.UnipileAccountId, outcome.Result, CancellationToken.None),
+            _ when won && checkpoint is null => await ConnectedAsync(attempt.UnipileAccountId, CancellationToken.None),
             _ => new InstagramStep(InstagramStepKind.CodeRequired, Attempt: attempt, Checkpoint: attempt.CheckpointType),
         };
     }
@@ -92,7 +95,10 @@ internal sealed class InstagramConnector(
         }
         catch (UnipileException e) when (e.Is(HttpStatusCode.Unauthorized, "errors/invalid_checkpoint_solution"))
         {
-            return new InstagramStep(InstagramStepKind.InvalidCode, Attempt: attempt);   // the attempt stays open
+            // the attempt stays open; the journal shows the round is still waiting, and why
+            lifecycle.CheckpointRequired(attempt!, attempt!.CheckpointType ?? "OTP", StatusReason.WrongCode);
+            await SaveIgnoringLostRaceAsync(ct);
+            return new InstagramStep(InstagramStepKind.InvalidCode, Attempt: attempt);
         }
         catch (UnipileException e) when (IntentGone(e))
         {
@@ -107,10 +113,11 @@ internal sealed class InstagramConnector(
         {
             if (!CodeCheckpoints.Contains(next))
             {
-                await ExpireAsync(attempt!, ct);
+                lifecycle.EndAttempt(attempt!, attempt!.Channel, AttemptEnd.Failed, UncompletableReason(next), ChangeSource.User);
+                await SaveIgnoringLostRaceAsync(ct);
                 return new InstagramStep(InstagramStepKind.UnsupportedCheckpoint, Checkpoint: next);
             }
-            attempt!.CheckpointType = next;
+            lifecycle.CheckpointRequired(attempt!, next, StatusReason.AnotherRound);
             try
             {
                 await db.SaveChangesAsync(ct);
@@ -118,17 +125,17 @@ internal sealed class InstagramConnector(
             catch (DbUpdateException e) when (SkyLightDb.LostRace(e))
             {
                 db.ChangeTracker.Clear();
-                if (await db.ConnectAttempts.SingleOrDefaultAsync(a => a.Id == attempt.Id, ct) is not { IsPending: true } current)
+                if (await db.ConnectAttempts.Include(a => a.Channel).SingleOrDefaultAsync(a => a.Id == attempt!.Id, ct) is not { IsPending: true } current)
                 {
-                    return await LostMeanwhileAsync(attempt.Id, ct);   // disconnected, expired or replaced during the round
+                    return await LostMeanwhileAsync(attempt!.Id, ct);   // disconnected, expired or replaced during the round
                 }
-                current.CheckpointType = next;   // still open: only a deadlock's victim, so save it again
+                lifecycle.CheckpointRequired(current, next, StatusReason.AnotherRound);   // still open: only a deadlock's victim, so save it again
                 await db.SaveChangesAsync(ct);
                 attempt = current;
             }
             return new InstagramStep(InstagramStepKind.AnotherRound, Attempt: attempt, Checkpoint: next);
         }
-        return await ConnectedAsync(accountId, outcome.Result, ct);
+        return await ConnectedAsync(accountId, ct);
     }
 
     public async Task<InstagramStep> ResendAsync(string accountId, CancellationToken ct)
@@ -209,13 +216,40 @@ internal sealed class InstagramConnector(
 
     private async Task<InstagramStep> ExpireAsync(ConnectAttempt attempt, CancellationToken ct)
     {
-        await AttemptExpiry.ExpireAsync(db, attempt, deletions, time.GetUtcNow(), ct);
+        await AttemptExpiry.ExpireAsync(db, lifecycle, attempt, ChangeSource.User, ct);
         return new InstagramStep(InstagramStepKind.Expired);
     }
 
-    private async Task<InstagramStep> ConnectedAsync(string accountId, ConnectResult result, CancellationToken ct)
+    /// <summary>A login Instagram refused before any attempt was saved: the journal of an existing channel shows why.</summary>
+    private async Task RefusedAsync(string? accountId, StatusReason reason, CancellationToken ct)
     {
-        await sync.SyncAccountAsync(accountId, SyncSource.LoginAnswer, result == ConnectResult.Reconnected ? "RECONNECTED" : "CREATION_SUCCESS", ct);
+        db.ChangeTracker.Clear();
+        if (await db.Channels.SingleOrDefaultAsync(c => c.Type == Type, ct) is { } channel)
+        {
+            lifecycle.LoginRefused(channel, accountId, reason);
+            await SaveIgnoringLostRaceAsync(ct);
+        }
+    }
+
+    /// <summary>Saves a change that another writer may have overtaken: then the other writer's change stands.</summary>
+    private async Task SaveIgnoringLostRaceAsync(CancellationToken ct)
+    {
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateException e) when (SkyLightDb.LostRace(e))
+        {
+            db.ChangeTracker.Clear();
+        }
+    }
+
+    private static StatusReason UncompletableReason(string checkpoint) =>
+        checkpoint == "CAPTCHA" ? StatusReason.CaptchaRequired : StatusReason.UnsupportedCheckpoint;
+
+    private async Task<InstagramStep> ConnectedAsync(string accountId, CancellationToken ct)
+    {
+        await sync.SyncAccountAsync(accountId, ChangeSource.LoginAnswer, UnipileHint.LoginCompleted, ct);
         // a disconnect may have removed the channel meanwhile: the login then has nothing to show
         return await db.Channels.AsNoTracking().SingleOrDefaultAsync(c => c.Type == Type, ct) is { } channel
             ? new InstagramStep(InstagramStepKind.Connected, channel)

@@ -79,7 +79,7 @@ internal sealed class StatusPoller(IServiceScopeFactory scopes, TimeProvider tim
             {
                 return;
             }
-            await scope.ServiceProvider.GetRequiredService<ChannelSync>().SyncAccountAsync(accountId, SyncSource.StatusPoll, null, CancellationToken.None);
+            await scope.ServiceProvider.GetRequiredService<ChannelSync>().SyncAccountAsync(accountId, Events.ChangeSource.StatusPoll, UnipileHint.None, CancellationToken.None);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {

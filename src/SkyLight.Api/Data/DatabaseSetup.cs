@@ -43,11 +43,11 @@ internal static class DatabaseSetup
 
     public static DbContextOptionsBuilder UseSkyLightSqlite(this DbContextOptionsBuilder options, string connectionString) =>
         options.UseSqlite(connectionString, sqlite => sqlite.MigrationsAssembly(typeof(SkyLightDb).Assembly.GetName().Name))
-            .UseSnakeCaseNamingConvention().QuietAboutLostRaces();
+            .UseSnakeCaseNamingConvention().QuietAboutLostRaces().AddInterceptors(JournalInterceptor.Instance);
 
     public static DbContextOptionsBuilder UseSkyLightPostgres(this DbContextOptionsBuilder options, string connectionString) =>
         options.UseNpgsql(connectionString, postgres => postgres.MigrationsAssembly(typeof(SkyLightDb).Assembly.GetName().Name))
-            .UseSnakeCaseNamingConvention().QuietAboutLostRaces();
+            .UseSnakeCaseNamingConvention().QuietAboutLostRaces().AddInterceptors(JournalInterceptor.Instance);
 
     /// <summary>
     /// A save that fails on a concurrency token or a unique index is how this service decides races between requests

@@ -1,6 +1,8 @@
 using Microsoft.EntityFrameworkCore;
 using SkyLight.Api.Campaigns;
+using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 using SkyLight.Api.Channels;
+using SkyLight.Api.Channels.Events;
 using SkyLight.Api.Tenancy;
 using SkyLight.Api.Webhooks;
 using SkyLight.Api.Workspaces;
@@ -11,8 +13,14 @@ namespace SkyLight.Api.Data;
 /// The database, and the only repository. Provider-specific details live in the subclasses so each
 /// provider keeps its own migrations; the model here is written to behave the same on all of them.
 /// </summary>
-internal abstract class SkyLightDb(DbContextOptions options, CurrentWorkspace workspace) : DbContext(options)
+internal abstract class SkyLightDb(DbContextOptions options, CurrentWorkspace workspace, CommitSignals? signals) : DbContext(options)
 {
+    /// <summary>What the transaction under way added that someone waits for: told once it commits.</summary>
+    private CommitSignals.Pending _uncommitted;
+
+    /// <summary>True while the journal is written, the one save that keeps the events in.</summary>
+    private bool _writingJournal;
+
     public DbSet<Workspace> Workspaces => Set<Workspace>();
     public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
     public DbSet<Channel> Channels => Set<Channel>();
@@ -22,6 +30,7 @@ internal abstract class SkyLightDb(DbContextOptions options, CurrentWorkspace wo
     public DbSet<WebhookInboxItem> WebhookInbox => Set<WebhookInboxItem>();
     public DbSet<JobLease> JobLeases => Set<JobLease>();
     public DbSet<AccountCreation> AccountCreations => Set<AccountCreation>();
+    public DbSet<ChannelEvent> ChannelEvents => Set<ChannelEvent>();
 
     /// <summary>The name of the tenant filter; cross-workspace jobs name it in IgnoreQueryFilters so reviewers see it.</summary>
     public const string TenantFilter = "tenant";
@@ -57,6 +66,7 @@ internal abstract class SkyLightDb(DbContextOptions options, CurrentWorkspace wo
             channel.HasOne<Workspace>().WithMany().HasForeignKey(c => c.WorkspaceId);
             channel.Property(c => c.Type).HasMaxLength(16);
             channel.Property(c => c.SyncStatus).HasMaxLength(16);
+            channel.Property(c => c.StatusReason).HasConversion(new SnakeCaseEnumConverter<StatusReason>()).HasMaxLength(32);
             // a change of the channel's accounts (see SaveChangesAsync) fails every writer that read the older set
             channel.Property(c => c.Version).IsConcurrencyToken();
         });
@@ -84,11 +94,29 @@ internal abstract class SkyLightDb(DbContextOptions options, CurrentWorkspace wo
             campaign.Property(c => c.Status).HasMaxLength(16);
         });
 
-        modelBuilder.Entity<RemoteDeletion>().HasIndex(d => d.NextAttemptAt);
+        modelBuilder.Entity<RemoteDeletion>(deletion =>
+        {
+            deletion.HasIndex(d => d.NextAttemptAt);
+            deletion.Property(d => d.LastError).HasMaxLength(500);
+        });
         modelBuilder.Entity<WebhookInboxItem>(item =>
         {
             item.HasIndex(i => i.NextAttemptAt);
             item.Property(i => i.LastError).HasMaxLength(500);
+        });
+        modelBuilder.Entity<ChannelEvent>(journal =>
+        {
+            journal.HasQueryFilter(TenantFilter, e => e.WorkspaceId == WorkspaceId);
+            journal.HasIndex(e => new { e.WorkspaceId, e.Id });
+            journal.HasIndex(e => e.OccurredAt);
+            journal.Ignore(e => e.Subject);
+            journal.Property(e => e.ChannelType).HasMaxLength(16);
+            journal.Property(e => e.UnipileAccountId).HasMaxLength(200);
+            journal.Property(e => e.Type).HasConversion(new SnakeCaseEnumConverter<ChannelEventType>()).HasMaxLength(32);
+            journal.Property(e => e.Reason).HasConversion(new SnakeCaseEnumConverter<StatusReason>()).HasMaxLength(32);
+            journal.Property(e => e.Source).HasConversion(new SnakeCaseEnumConverter<ChangeSource>()).HasMaxLength(16);
+            journal.Property(e => e.PreviousSyncStatus).HasMaxLength(16);
+            journal.Property(e => e.SyncStatus).HasMaxLength(16);
         });
         modelBuilder.Entity<AccountCreation>(creation =>
         {
@@ -110,16 +138,175 @@ internal abstract class SkyLightDb(DbContextOptions options, CurrentWorkspace wo
     public static bool LostRace(DbUpdateException e) =>
         e is DbUpdateConcurrencyException || e.InnerException is System.Data.Common.DbException { SqlState: "40P01" or "40001" };
 
-    public override Task<int> SaveChangesAsync(bool acceptAllChangesOnSuccess, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Runs a unit of work and saves it; when the save lost a race (<see cref="LostRace"/>) the work runs again on fresh
+    /// data, at most <paramref name="rounds"/> times in all. The work returns false when it has nothing to save.
+    /// </summary>
+    public async Task<bool> SaveRetryingLostRacesAsync(int rounds, Func<Task<bool>> work, CancellationToken ct)
+    {
+        for (var round = 1; ; round++)
+        {
+            if (!await work())
+            {
+                return false;
+            }
+            try
+            {
+                await SaveChangesAsync(ct);
+                return true;
+            }
+            catch (DbUpdateException e) when (round < rounds && LostRace(e))
+            {
+                ChangeTracker.Clear();   // another request or node changed what the work read: read it again
+            }
+        }
+    }
+
+    /// <summary>
+    /// Adds a channel event to the unit of work. It is written by the save that commits the change it describes, as
+    /// the transaction's last statement (<see cref="WriteJournalAsync"/>), and never without it.
+    /// </summary>
+    public void Record(ChannelEvent channelEvent) => ChannelEvents.Add(channelEvent);
+
+    public override async Task<int> SaveChangesAsync(bool acceptAllChangesOnSuccess, CancellationToken cancellationToken = default)
     {
         BumpChannelVersions();
-        return base.SaveChangesAsync(acceptAllChangesOnSuccess, cancellationToken);
+        NoteAddedWork();
+        if (_writingJournal)
+        {
+            return await base.SaveChangesAsync(acceptAllChangesOnSuccess, cancellationToken);
+        }
+        var events = PendingEvents();
+        if (Database.CurrentTransaction is not null)
+        {
+            return await SaveWithoutEventsAsync(events, acceptAllChangesOnSuccess, cancellationToken);   // they go in at commit
+        }
+        if (events.Count == 0)
+        {
+            var saved = await base.SaveChangesAsync(acceptAllChangesOnSuccess, cancellationToken);
+            Committed();
+            return saved;
+        }
+        // a change and its events commit together: the journal is written last, just before the commit
+        await using var transaction = await Database.BeginTransactionAsync(cancellationToken);
+        var count = await SaveWithoutEventsAsync(events, acceptAllChangesOnSuccess, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return count;
     }
 
     public override int SaveChanges(bool acceptAllChangesOnSuccess)
     {
+        if (PendingEvents().Count > 0)
+        {
+            throw new InvalidOperationException("Channel events are saved with SaveChangesAsync only.");
+        }
         BumpChannelVersions();
-        return base.SaveChanges(acceptAllChangesOnSuccess);
+        NoteAddedWork();
+        var saved = base.SaveChanges(acceptAllChangesOnSuccess);
+        if (Database.CurrentTransaction is null)
+        {
+            Committed();
+        }
+        return saved;
+    }
+
+    private List<ChannelEvent> PendingEvents() =>
+        [.. ChangeTracker.Entries<ChannelEvent>().Where(e => e.State == EntityState.Added).Select(e => e.Entity)];
+
+    /// <summary>Saves everything but the events, which stay in the unit of work for the commit.</summary>
+    private async Task<int> SaveWithoutEventsAsync(List<ChannelEvent> events, bool acceptAllChangesOnSuccess, CancellationToken ct)
+    {
+        if (events.Count == 0)
+        {
+            return await base.SaveChangesAsync(acceptAllChangesOnSuccess, ct);
+        }
+        foreach (var channelEvent in events)
+        {
+            Entry(channelEvent).State = EntityState.Detached;
+        }
+        try
+        {
+            return await base.SaveChangesAsync(acceptAllChangesOnSuccess, ct);
+        }
+        finally
+        {
+            ChannelEvents.AddRange(events);
+        }
+    }
+
+    /// <summary>
+    /// Writes the unit of work's events as the last statements of the transaction that is about to commit (called by
+    /// <see cref="JournalInterceptor"/>). On PostgreSQL a transaction-scoped advisory lock makes event ids grow in
+    /// commit order across nodes, so a reader following the journal by id never skips one that commits late; it is
+    /// taken last, when the transaction holds every row lock it needs, so it cannot close a deadlock. The NOTIFY that
+    /// tells the other nodes is delivered only if the transaction commits.
+    /// </summary>
+    internal async Task WriteJournalAsync(CancellationToken ct)
+    {
+        var events = PendingEvents();
+        if (events.Count == 0)
+        {
+            return;
+        }
+        foreach (var channelEvent in events)
+        {
+            channelEvent.ChannelId = channelEvent.Subject?.Id ?? channelEvent.ChannelId;
+        }
+        var postgres = Database.ProviderName == "Npgsql.EntityFrameworkCore.PostgreSQL";
+        if (postgres)
+        {
+            await Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock({ChannelEventFeed.JournalLock})", ct);
+        }
+        _writingJournal = true;
+        try
+        {
+            await base.SaveChangesAsync(true, ct);
+        }
+        finally
+        {
+            _writingJournal = false;
+        }
+        var last = events.Max(e => e.Id);
+        if (postgres)
+        {
+            var payload = last.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            await Database.ExecuteSqlAsync($"SELECT pg_notify({ChannelEventFeed.NotifyChannel}, {payload})", ct);
+        }
+        _uncommitted = _uncommitted with { LastEventId = last };
+    }
+
+    /// <summary>The transaction committed: whoever waits for what it added is told now.</summary>
+    internal void Committed()
+    {
+        var pending = _uncommitted;
+        _uncommitted = default;
+        signals?.Signal(pending);
+    }
+
+    /// <summary>The transaction rolled back: nothing it added exists, and its events are not written.</summary>
+    internal void RolledBack()
+    {
+        _uncommitted = default;
+        foreach (var channelEvent in PendingEvents())
+        {
+            Entry(channelEvent).State = EntityState.Detached;
+        }
+    }
+
+    private void NoteAddedWork()
+    {
+        foreach (var entry in ChangeTracker.Entries())
+        {
+            if (entry.State == EntityState.Added)
+            {
+                _uncommitted = entry.Entity switch
+                {
+                    RemoteDeletion => _uncommitted with { Deletions = true },
+                    WebhookInboxItem => _uncommitted with { Webhooks = true },
+                    _ => _uncommitted,
+                };
+            }
+        }
     }
 
     /// <summary>
@@ -150,4 +337,13 @@ internal abstract class SkyLightDb(DbContextOptions options, CurrentWorkspace wo
             channel.Version++;
         }
     }
+}
+
+/// <summary>An enum stored as its snake_case name, as it is shown on the wire.</summary>
+internal sealed class SnakeCaseEnumConverter<TEnum>() : ValueConverter<TEnum, string>(v => EventNames.Of(v), v => Parse(v))
+    where TEnum : struct, Enum
+{
+    private static readonly Dictionary<string, TEnum> ByName = Enum.GetValues<TEnum>().ToDictionary(v => EventNames.Of(v), StringComparer.Ordinal);
+
+    private static TEnum Parse(string name) => ByName[name];
 }

@@ -5,8 +5,8 @@ using SkyLight.Api.Tenancy;
 
 namespace SkyLight.Api.Data;
 
-internal sealed class SqliteSkyLightDb(DbContextOptions<SqliteSkyLightDb> options, CurrentWorkspace workspace)
-    : SkyLightDb(options, workspace)
+internal sealed class SqliteSkyLightDb(DbContextOptions<SqliteSkyLightDb> options, CurrentWorkspace workspace, CommitSignals? signals = null)
+    : SkyLightDb(options, workspace, signals)
 {
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {

@@ -5,7 +5,7 @@ namespace SkyLight.Api.Hosting;
 
 /// <summary>
 /// A job that runs every <see cref="ChannelsOptions.JobInterval"/>, or at once when woken (a webhook arrived,
-/// a deletion was queued). All its work is in <see cref="RunOnceAsync"/>, which tests call directly. A failed
+/// a deletion was queued: see LeasedQueue). All its work is in <see cref="RunOnceAsync"/>, which tests call directly. A failed
 /// run is logged and the loop carries on.
 /// </summary>
 internal abstract class BackgroundLoop(TimeProvider time, IOptions<ChannelsOptions> options, ILogger log) : BackgroundService
@@ -15,6 +15,8 @@ internal abstract class BackgroundLoop(TimeProvider time, IOptions<ChannelsOptio
     protected TimeProvider Time { get; } = time;
 
     protected ChannelsOptions Options => options.Value;
+
+    protected ILogger Log => log;
 
     /// <summary>When the <paramref name="attempt"/>-th retry is due: the base delay, doubled each time, at most 10 minutes.</summary>
     protected DateTimeOffset RetryAt(int attempt)

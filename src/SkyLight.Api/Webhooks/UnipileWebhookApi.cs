@@ -20,7 +20,7 @@ internal static class UnipileWebhookApi
         app.MapPost(Path, Receive).WithName("ReceiveUnipileWebhook").ExcludeFromDescription();
 
     private static async Task<Results<Ok, ProblemHttpResult>> Receive(
-        HttpRequest request, SkyLightDb db, WebhookInboxProcessor processor, TimeProvider time, IOptions<UnipileOptions> options, CancellationToken ct)
+        HttpRequest request, SkyLightDb db, TimeProvider time, IOptions<UnipileOptions> options, CancellationToken ct)
     {
         if (!SecretMatches(request.Headers[SecretHeader], options.Value.WebhookSecret))
         {
@@ -32,8 +32,7 @@ internal static class UnipileWebhookApi
         // kept as received for inspection, except NUL, which PostgreSQL text cannot hold (no JSON has a raw one)
         var body = (await reader.ReadToEndAsync(ct)).Replace('\0', '\uFFFD');
         db.WebhookInbox.Add(new WebhookInboxItem { Body = body, ReceivedAt = now, NextAttemptAt = now });
-        await db.SaveChangesAsync(ct);
-        processor.Wake();
+        await db.SaveChangesAsync(ct);   // which wakes the inbox
         return TypedResults.Ok();   // exactly 200: Unipile retries anything else
     }
 

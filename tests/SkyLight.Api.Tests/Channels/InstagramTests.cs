@@ -25,7 +25,7 @@ public sealed class InstagramTests(InstagramApp app) : IClassFixture<InstagramAp
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var channel = (await response.BodyAsync()).GetProperty("data");
-        Assert.Equal(["id", "type", "username", "is_connected", "sync_status", "last_synced_at"], channel.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(["id", "type", "username", "is_connected", "sync_status", "last_synced_at", "status_reason", "status_changed_at"], channel.EnumerateObject().Select(p => p.Name));
         Assert.Equal(("instagram", true, "OK"), (channel.GetProperty("type").GetString(), channel.GetProperty("is_connected").GetBoolean(), channel.GetProperty("sync_status").GetString()));
     }
 

@@ -31,7 +31,7 @@ public sealed class QrChannelTests(ChannelsApp app) : IClassFixture<ChannelsApp>
         Assert.StartsWith("2@", body.GetProperty("data").GetProperty("qr_code").GetString(), StringComparison.Ordinal);
         Assert.EndsWith("+03:00", body.GetProperty("data").GetProperty("expires_at").GetString(), StringComparison.Ordinal);
         Assert.Equal((false, true, false), (waiting.GetProperty("completed").GetBoolean(), waiting.GetProperty("in_progress").GetBoolean(), waiting.GetProperty("is_connected").GetBoolean()));
-        Assert.Equal(["id", "type", "username", "is_connected", "sync_status", "last_synced_at", "completed", "in_progress"], done.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(["id", "type", "username", "is_connected", "sync_status", "last_synced_at", "completed", "in_progress", "status_reason", "status_changed_at"], done.EnumerateObject().Select(p => p.Name));
         Assert.Equal(("whatsapp", "+966501234567", true, "OK", false),
             (done.GetProperty("type").GetString(), done.GetProperty("username").GetString(), done.GetProperty("is_connected").GetBoolean(),
              done.GetProperty("sync_status").GetString(), done.GetProperty("in_progress").GetBoolean()));
@@ -276,7 +276,7 @@ public sealed class QrChannelTests(ChannelsApp app) : IClassFixture<ChannelsApp>
         var body = await (await workspace.Client.PostAsync("/api/v1/channels/whatsapp/refresh", null, Ct)).BodyAsync();
 
         Assert.Equal(("STOPPED", false), (body.GetProperty("data").GetProperty("sync_status").GetString(), body.GetProperty("data").GetProperty("is_connected").GetBoolean()));
-        Assert.Equal(["id", "type", "username", "is_connected", "sync_status", "last_synced_at"], body.GetProperty("data").EnumerateObject().Select(p => p.Name));
+        Assert.Equal(["id", "type", "username", "is_connected", "sync_status", "last_synced_at", "status_reason", "status_changed_at"], body.GetProperty("data").EnumerateObject().Select(p => p.Name));
     }
 
     [Fact]

@@ -118,6 +118,15 @@ namespace SkyLight.Api.Data.Migrations.Sqlite
                         .HasColumnType("INTEGER")
                         .HasColumnName("last_synced_at");
 
+                    b.Property<long?>("StatusChangedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("status_changed_at");
+
+                    b.Property<string>("StatusReason")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("status_reason");
+
                     b.Property<string>("SyncStatus")
                         .IsRequired()
                         .HasMaxLength(16)
@@ -245,9 +254,86 @@ namespace SkyLight.Api.Data.Migrations.Sqlite
                     b.ToTable("connect_attempts", (string)null);
                 });
 
+            modelBuilder.Entity("SkyLight.Api.Channels.Events.ChannelEvent", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("id");
+
+                    b.Property<int>("ChannelId")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("channel_id");
+
+                    b.Property<string>("ChannelType")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("channel_type");
+
+                    b.Property<bool>("IsConnected")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("is_connected");
+
+                    b.Property<long>("OccurredAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("occurred_at");
+
+                    b.Property<bool?>("PreviousIsConnected")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("previous_is_connected");
+
+                    b.Property<string>("PreviousSyncStatus")
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("previous_sync_status");
+
+                    b.Property<string>("Reason")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("reason");
+
+                    b.Property<string>("Source")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("source");
+
+                    b.Property<string>("SyncStatus")
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("sync_status");
+
+                    b.Property<string>("Type")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("type");
+
+                    b.Property<string>("UnipileAccountId")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("unipile_account_id");
+
+                    b.Property<int>("WorkspaceId")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("workspace_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_channel_events");
+
+                    b.HasIndex("OccurredAt")
+                        .HasDatabaseName("ix_channel_events_occurred_at");
+
+                    b.HasIndex("WorkspaceId", "Id")
+                        .HasDatabaseName("ix_channel_events_workspace_id_id");
+
+                    b.ToTable("channel_events", (string)null);
+                });
+
             modelBuilder.Entity("SkyLight.Api.Channels.RemoteDeletion", b =>
                 {
-                    b.Property<int>("Id")
+                    b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
                         .HasColumnType("INTEGER")
                         .HasColumnName("id");
@@ -257,6 +343,7 @@ namespace SkyLight.Api.Data.Migrations.Sqlite
                         .HasColumnName("attempts");
 
                     b.Property<string>("LastError")
+                        .HasMaxLength(500)
                         .HasColumnType("TEXT")
                         .HasColumnName("last_error");
 
@@ -271,6 +358,10 @@ namespace SkyLight.Api.Data.Migrations.Sqlite
                     b.Property<long>("RequestedAt")
                         .HasColumnType("INTEGER")
                         .HasColumnName("requested_at");
+
+                    b.Property<long?>("SetAsideAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("set_aside_at");
 
                     b.Property<string>("UnipileAccountId")
                         .IsRequired()

@@ -1,0 +1,87 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.EntityFrameworkCore;
+using SkyLight.Api.Data;
+using SkyLight.Api.Hosting;
+using SkyLight.Api.Tenancy;
+using SkyLight.Api.Workspaces;
+
+namespace SkyLight.Api.Channels.Events;
+
+/// <summary>
+/// The channel timeline: the workspace's journal, newest first in pages, or in order after an event id for clients
+/// that follow it.
+/// </summary>
+internal static class ChannelEventsApi
+{
+    private static readonly string[] Types = [ChannelTypes.WhatsApp, ChannelTypes.Telegram, ChannelTypes.Instagram];
+
+    public static void MapChannelEvents(this RouteGroupBuilder channels)
+    {
+        channels.MapGet("/events", ([FromQuery] string? type, [FromQuery] string? page, [FromQuery(Name = "per_page")] string? perPage,
+                [FromQuery] string? after, SkyLightDb db, CurrentWorkspace workspace, CancellationToken ct) =>
+                List(type, page, perPage, after, db, workspace, ct))
+            .WithName("ListChannelEvents")
+            .WithSummary("The timeline of every channel: newest first with paging, or oldest first after an event id (?after=).")
+            .Errors(422);
+        foreach (var type in Types)
+        {
+            channels.MapGet($"/{type}/events", ([FromQuery] string? page, [FromQuery(Name = "per_page")] string? perPage, [FromQuery] string? after,
+                    SkyLightDb db, CurrentWorkspace workspace, CancellationToken ct) => List(type, page, perPage, after, db, workspace, ct))
+                .WithName($"List{ChannelNames.Display(type)}Events")
+                .WithSummary($"The {ChannelNames.Display(type)} channel's timeline: newest first with paging, or oldest first after an event id (?after=).")
+                .Errors(422);
+        }
+    }
+
+    private static async Task<Results<Ok<ChannelEventPage>, ValidationProblem>> List(
+        string? type, string? page, string? perPage, string? after, SkyLightDb db, CurrentWorkspace workspace, CancellationToken ct)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (type is not null && !Types.Contains(type))
+        {
+            errors["type"] = [$"The type must be one of: {string.Join(", ", Types)}."];
+        }
+        var paging = Paging.Read(page, perPage, errors);
+        long? afterId = null;
+        if (after is not null)
+        {
+            if (long.TryParse(after, NumberStyles.None, CultureInfo.InvariantCulture, out var id))
+            {
+                afterId = id;
+            }
+            else
+            {
+                errors["after"] = ["The after must be an event id: a whole number from 0."];
+            }
+        }
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors);
+        }
+
+        var query = db.ChannelEvents.AsNoTracking().Where(e => type == null || e.ChannelType == type);
+        query = afterId is { } from ? query.Where(e => e.Id > from).OrderBy(e => e.Id) : query.OrderByDescending(e => e.Id);
+        var total = await query.CountAsync(ct);
+        var items = await query.Skip(paging.Skip).Take(paging.PerPage).ToListAsync(ct);
+        return TypedResults.Ok(new ChannelEventPage([.. items.Select(e => ChannelEventResponse.From(e, workspace.TimeZone))], paging.Meta(total)));
+    }
+}
+
+/// <summary>One event of the timeline, as the API and (later) webhooks and streams show it.</summary>
+internal sealed record ChannelEventResponse(
+    long Id, string Type, string ChannelType, int ChannelId, string? AccountId, string? Reason, string Source,
+    string? PreviousSyncStatus, bool? PreviousIsConnected, string? SyncStatus, bool IsConnected, string OccurredAt)
+{
+    public static ChannelEventResponse From(ChannelEvent e, TimeZoneInfo zone) =>
+        new(e.Id, EventNames.Of(e.Type), e.ChannelType, e.ChannelId, e.UnipileAccountId, e.Reason is { } reason ? EventNames.Of(reason) : null,
+            EventNames.Of(e.Source), e.PreviousSyncStatus, e.PreviousIsConnected, e.SyncStatus, e.IsConnected, WorkspaceTime.Format(e.OccurredAt, zone));
+}
+
+/// <summary>A page of the timeline: the envelope plus <c>meta</c>.</summary>
+internal sealed record ChannelEventPage(IReadOnlyList<ChannelEventResponse> Data, PageMeta Meta)
+{
+    [System.Text.Json.Serialization.JsonPropertyOrder(-1)]
+    public bool Success { get; } = true;
+}

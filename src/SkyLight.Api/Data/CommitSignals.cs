@@ -1,0 +1,85 @@
+using Microsoft.EntityFrameworkCore.Diagnostics;
+using SkyLight.Api.Channels;
+using SkyLight.Api.Channels.Events;
+using SkyLight.Api.Webhooks;
+
+namespace SkyLight.Api.Data;
+
+/// <summary>
+/// Tells the queues and the event feed that a transaction committed work for them, so they start at once instead of
+/// at their next tick. <see cref="SkyLightDb"/> calls it after every commit; no caller has to remember.
+/// </summary>
+internal sealed class CommitSignals(IServiceProvider services)
+{
+    /// <summary>What a transaction added: deletions to make, webhooks to apply, and the last event it journaled.</summary>
+    public readonly record struct Pending(bool Deletions, bool Webhooks, long? LastEventId);
+
+    public void Signal(Pending pending)
+    {
+        if (pending.Deletions)
+        {
+            services.GetRequiredService<RemoteDeletionProcessor>().Wake();
+        }
+        if (pending.Webhooks)
+        {
+            services.GetRequiredService<WebhookInboxProcessor>().Wake();
+        }
+        if (pending.LastEventId is not null)
+        {
+            services.GetRequiredService<ChannelEventFeed>().Wake();
+        }
+    }
+}
+
+/// <summary>
+/// Writes a unit of work's channel events just before its transaction commits, and tells <see cref="CommitSignals"/>
+/// after. Part of every <see cref="SkyLightDb"/>'s options (see <see cref="DatabaseSetup"/>), so no context can save a
+/// change without its events.
+/// </summary>
+internal sealed class JournalInterceptor : DbTransactionInterceptor
+{
+    public static readonly JournalInterceptor Instance = new();
+
+    private JournalInterceptor()
+    {
+    }
+
+    public override async ValueTask<InterceptionResult> TransactionCommittingAsync(System.Data.Common.DbTransaction transaction, TransactionEventData eventData,
+        InterceptionResult result, CancellationToken cancellationToken = default)
+    {
+        if (eventData.Context is SkyLightDb db)
+        {
+            await db.WriteJournalAsync(cancellationToken);
+        }
+        return result;
+    }
+
+    public override InterceptionResult TransactionCommitting(System.Data.Common.DbTransaction transaction, TransactionEventData eventData, InterceptionResult result)
+    {
+        if (eventData.Context is SkyLightDb db)
+        {
+            db.WriteJournalAsync(CancellationToken.None).GetAwaiter().GetResult();
+        }
+        return result;
+    }
+
+    public override void TransactionCommitted(System.Data.Common.DbTransaction transaction, TransactionEndEventData eventData) =>
+        (eventData.Context as SkyLightDb)?.Committed();
+
+    public override Task TransactionCommittedAsync(System.Data.Common.DbTransaction transaction, TransactionEndEventData eventData,
+        CancellationToken cancellationToken = default)
+    {
+        (eventData.Context as SkyLightDb)?.Committed();
+        return Task.CompletedTask;
+    }
+
+    public override void TransactionRolledBack(System.Data.Common.DbTransaction transaction, TransactionEndEventData eventData) =>
+        (eventData.Context as SkyLightDb)?.RolledBack();
+
+    public override Task TransactionRolledBackAsync(System.Data.Common.DbTransaction transaction, TransactionEndEventData eventData,
+        CancellationToken cancellationToken = default)
+    {
+        (eventData.Context as SkyLightDb)?.RolledBack();
+        return Task.CompletedTask;
+    }
+}

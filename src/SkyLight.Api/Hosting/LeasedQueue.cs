@@ -1,0 +1,140 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using SkyLight.Api.Channels;
+using SkyLight.Api.Data;
+
+namespace SkyLight.Api.Hosting;
+
+/// <summary>A row of a <see cref="LeasedQueue{TItem}"/>: work to do until it succeeds, with its retry bookkeeping.</summary>
+internal interface IQueueItem
+{
+    long Id { get; }
+    int Attempts { get; set; }
+    DateTimeOffset NextAttemptAt { get; set; }
+
+    /// <summary>Set by the node working on it; another node takes over once it passes (the first one died).</summary>
+    DateTimeOffset? LeasedUntil { get; set; }
+
+    /// <summary>Why the last attempt failed, for whoever inspects the item. Never holds a secret.</summary>
+    string? LastError { get; set; }
+
+    /// <summary>When the item was set aside: it cannot be done, or failed too often. Kept for inspection, never tried again.</summary>
+    DateTimeOffset? SetAsideAt { get; set; }
+}
+
+/// <summary>What became of one try of a queue item.</summary>
+internal abstract record WorkOutcome
+{
+    public static readonly WorkOutcome Done = new DoneOutcome();
+
+    /// <summary>Try again later, with back-off; set aside once the queue's attempts are used up.</summary>
+    public static WorkOutcome Retry(string error) => new RetryOutcome(error);
+
+    /// <summary>It can never succeed: keep it for inspection and never try it again.</summary>
+    public static WorkOutcome SetAside(string error) => new SetAsideOutcome(error);
+
+    internal sealed record DoneOutcome : WorkOutcome;
+
+    internal sealed record RetryOutcome(string Error) : WorkOutcome;
+
+    internal sealed record SetAsideOutcome(string Error) : WorkOutcome;
+}
+
+/// <summary>
+/// A durable work queue in one table, shared by every node: due items are claimed one by one with a lease (a node
+/// that dies lets it lapse), each in its own scope so one failure never stops the others, retried with doubling
+/// back-off, and set aside after <see cref="MaxAttempts"/>. The database wakes the queue when a transaction that
+/// added an item commits (<see cref="SkyLightDb"/>), so no caller has to.
+/// </summary>
+internal abstract class LeasedQueue<TItem>(IServiceScopeFactory scopes, TimeProvider time, IOptions<ChannelsOptions> options, ILogger log)
+    : BackgroundLoop(time, options, log) where TItem : class, IQueueItem
+{
+    private const int MaxErrorLength = 500;
+
+    protected virtual int Batch => 50;
+
+    /// <summary>How many items one node works on at once.</summary>
+    protected virtual int Parallelism => 1;
+
+    /// <summary>How many tries an item gets before it is set aside.</summary>
+    protected abstract int MaxAttempts { get; }
+
+    /// <summary>
+    /// One try of the item, with the scope's services. <see cref="WorkOutcome.Done"/> removes the item; an exception
+    /// counts as a <see cref="WorkOutcome.Retry"/> with the exception's type as the error.
+    /// </summary>
+    protected abstract Task<WorkOutcome> HandleAsync(TItem item, IServiceProvider services, CancellationToken ct);
+
+    public override async Task<int> RunOnceAsync(CancellationToken ct)
+    {
+        List<long> due;
+        await using (var scope = scopes.CreateAsyncScope())
+        {
+            var now = Time.GetUtcNow();
+            due = await scope.ServiceProvider.GetRequiredService<SkyLightDb>().Set<TItem>()
+                .Where(i => i.SetAsideAt == null && i.NextAttemptAt <= now && (i.LeasedUntil == null || i.LeasedUntil < now))
+                .OrderBy(i => i.Id).Select(i => i.Id).Take(Batch).ToListAsync(ct);
+        }
+        await Parallel.ForEachAsync(due, new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = ct }, async (id, token) =>
+        {
+            try
+            {
+                await using var scope = scopes.CreateAsyncScope();
+                await ProcessAsync(id, scope.ServiceProvider, token);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // not even the bookkeeping worked (the database is away): the lease lapses and the item comes back
+                Log.LogWarning(e, "{Queue} item {ItemId} could not be processed; it is retried once its lease lapses", GetType().Name, id);
+            }
+        });
+        return due.Count;
+    }
+
+    private async Task ProcessAsync(long id, IServiceProvider services, CancellationToken ct)
+    {
+        var db = services.GetRequiredService<SkyLightDb>();
+        var now = Time.GetUtcNow();
+        var leasedUntil = now + Options.LeaseDuration;
+        if (await db.Set<TItem>().Where(i => i.Id == id && i.SetAsideAt == null && (i.LeasedUntil == null || i.LeasedUntil < now))
+                .ExecuteUpdateAsync(s => s.SetProperty(i => i.LeasedUntil, leasedUntil), ct) == 0)
+        {
+            return;   // another node claimed it first
+        }
+        var item = await db.Set<TItem>().AsNoTracking().SingleAsync(i => i.Id == id, ct);
+        WorkOutcome outcome;
+        try
+        {
+            outcome = await HandleAsync(item, services, ct);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            Log.LogWarning(e, "{Queue} item {ItemId} failed", GetType().Name, id);
+            outcome = WorkOutcome.Retry(e is Unipile.UnipileException unipile ? $"Unipile: {unipile.Message}" : e.GetType().Name);
+        }
+
+        db.ChangeTracker.Clear();   // whatever the try left unsaved must not ride along with the bookkeeping
+        if (outcome is WorkOutcome.DoneOutcome)
+        {
+            await db.Set<TItem>().Where(i => i.Id == id).ExecuteDeleteAsync(ct);
+            return;
+        }
+        var (error, setAside) = outcome switch
+        {
+            WorkOutcome.SetAsideOutcome s => (s.Error, true),
+            WorkOutcome.RetryOutcome r => (r.Error, item.Attempts + 1 >= MaxAttempts),
+            _ => throw new InvalidOperationException($"Unknown outcome {outcome}"),
+        };
+        error = error.Length > MaxErrorLength ? error[..MaxErrorLength] : error;
+        var attempts = item.Attempts + 1;
+        DateTimeOffset? setAsideAt = setAside ? Time.GetUtcNow() : null;
+        var next = setAside ? item.NextAttemptAt : RetryAt(attempts);
+        await db.Set<TItem>().Where(i => i.Id == id).ExecuteUpdateAsync(s => s
+            .SetProperty(i => i.Attempts, attempts).SetProperty(i => i.LastError, error).SetProperty(i => i.LeasedUntil, (DateTimeOffset?)null)
+            .SetProperty(i => i.SetAsideAt, setAsideAt).SetProperty(i => i.NextAttemptAt, next), ct);
+        if (setAside)
+        {
+            Log.LogWarning("{Queue} item {ItemId} set aside after {Attempts} tries: {Error}", GetType().Name, id, attempts, error);
+        }
+    }
+}
