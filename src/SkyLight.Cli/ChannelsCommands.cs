@@ -87,7 +87,10 @@ internal static class ChannelsCommands
             return Cli.Ok;
         }));
 
-        return new Command("channels", "Connect, monitor, refresh and disconnect channels") { connect, status, refresh, disconnect, list };
+        return new Command("channels", "Connect, monitor, refresh and disconnect channels")
+        {
+            connect, status, refresh, disconnect, list, EventsCommand.Build(cli, pollInterval),
+        };
     }
 
     private static Argument<string> Type()

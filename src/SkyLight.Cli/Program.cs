@@ -12,7 +12,8 @@ public static class Program
     public static Task<int> Main(string[] args) => RunAsync(args, AnsiConsole.Console);
 
     /// <summary>The whole CLI against a console (a test's, or the terminal) and, for tests, an HTTP handler.</summary>
-    internal static async Task<int> RunAsync(string[] args, IAnsiConsole console, HttpMessageHandler? handler = null, TimeSpan? pollInterval = null)
+    internal static async Task<int> RunAsync(string[] args, IAnsiConsole console, HttpMessageHandler? handler = null, TimeSpan? pollInterval = null,
+        CancellationToken cancellationToken = default)
     {
         var cli = new Cli(console, handler);
         var root = new RootCommand("SkyLight Chat channels from the terminal")
@@ -36,6 +37,6 @@ public static class Program
             console.MarkupLine("Run [bold]skylight --help[/] for usage.");
             return Cli.Usage;
         }
-        return await parse.InvokeAsync();
+        return await parse.InvokeAsync(cancellationToken: cancellationToken);
     }
 }

@@ -25,6 +25,10 @@ public sealed class InstagramClient
     public Task ResendCodeAsync(string accountId, CancellationToken cancellationToken = default) =>
         _transport.SendAsync(HttpMethod.Post, "api/v1/channels/instagram/2fa/resend", new { account_id = accountId }, cancellationToken);
 
+    /// <summary>This channel type's events: newest first, or oldest first after <see cref="ChannelEventQuery.After"/> (its Type is ignored).</summary>
+    public Task<ChannelEventPage> GetEventsAsync(ChannelEventQuery? query = null, CancellationToken cancellationToken = default) =>
+        ChannelsClient.GetEventsAsync(_transport, "api/v1/channels/instagram/events", query ?? new ChannelEventQuery(), includeType: false, cancellationToken);
+
     /// <summary>The channel from the API's records.</summary>
     public Task<Channel> GetStatusAsync(CancellationToken cancellationToken = default) =>
         _transport.DataAsync<Channel>(HttpMethod.Get, "api/v1/channels/instagram/status", null, cancellationToken);

@@ -32,6 +32,10 @@ public sealed class QrChannelClient
         _transport.DataAsync<ChannelStatus>(HttpMethod.Get,
             $"api/v1/channels/{_type}/status" + (accountId is null ? "" : $"?account_id={Uri.EscapeDataString(accountId)}"), null, cancellationToken);
 
+    /// <summary>This channel type's events: newest first, or oldest first after <see cref="ChannelEventQuery.After"/> (its Type is ignored).</summary>
+    public Task<ChannelEventPage> GetEventsAsync(ChannelEventQuery? query = null, CancellationToken cancellationToken = default) =>
+        ChannelsClient.GetEventsAsync(_transport, $"api/v1/channels/{_type}/events", query ?? new ChannelEventQuery(), includeType: false, cancellationToken);
+
     /// <summary>Pulls the account's status from Unipile.</summary>
     public Task<Channel> RefreshAsync(CancellationToken cancellationToken = default) =>
         _transport.DataAsync<Channel>(HttpMethod.Post, $"api/v1/channels/{_type}/refresh", null, cancellationToken);

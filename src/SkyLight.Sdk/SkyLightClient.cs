@@ -16,7 +16,11 @@ public sealed class SkyLightClient
         Instagram = new InstagramClient(transport);
         Campaigns = new CampaignsClient(transport);
         Account = new AccountClient(transport);
+        Channels = new ChannelsClient(transport);
     }
+
+    /// <summary>Every channel's journal: what changed, why and when.</summary>
+    public ChannelsClient Channels { get; }
 
     /// <summary>WhatsApp: connect by QR code, status, refresh, disconnect.</summary>
     public QrChannelClient WhatsApp { get; }

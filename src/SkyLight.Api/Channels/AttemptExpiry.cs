@@ -23,33 +23,39 @@ internal sealed class AttemptExpiry(IServiceScopeFactory scopes, TimeProvider ti
             .Where(a => a.State == AttemptStates.Pending && a.ExpiresAt <= now).OrderBy(a => a.Id).Select(a => a.Id).Take(50).ToListAsync(ct);
         foreach (var id in expired)
         {
-            // loaded one by one: a lost race clears the tracker, which must not detach the rest of the batch
-            var attempt = await db.ConnectAttempts.IgnoreQueryFilters([SkyLightDb.TenantFilter]).Include(a => a.Channel).SingleAsync(a => a.Id == id, ct);
-            await ExpireAsync(db, lifecycle, attempt, ChangeSource.Expiry, ct);
+            await ExpireAsync(db, lifecycle, id, ChangeSource.Expiry, ct);
         }
         return expired.Count;
     }
 
     /// <summary>
-    /// Ends the attempt as expired if it is still pending, and saves. Losing the race to another ending (a webhook, the
-    /// job on another node) is fine: it ended either way. The attempt's Channel must be loaded. Status and the
-    /// Instagram flow call it too, so a caller sees the failure the moment the attempt's time is up.
+    /// Ends the attempt as expired if it is still pending, and saves; after a lost race it reads the attempt again. Another
+    /// ending that wins (a webhook, the job on another node) is fine: it ended either way. Status and the Instagram flow
+    /// call it too, so a caller sees the failure the moment the attempt's time is up.
     /// </summary>
-    public static async Task ExpireAsync(SkyLightDb db, ChannelLifecycle lifecycle, ConnectAttempt attempt, ChangeSource source, CancellationToken ct)
+    public static async Task ExpireAsync(SkyLightDb db, ChannelLifecycle lifecycle, int attemptId, ChangeSource source, CancellationToken ct)
     {
-        if (!attempt.IsPending)
-        {
-            return;
-        }
-        var reason = attempt.QrCode is null && attempt.ChannelType == ChannelTypes.Instagram ? StatusReason.CodeExpired : StatusReason.QrExpired;
-        lifecycle.EndAttempt(attempt, attempt.Channel, AttemptEnd.Expired, reason, source);
         try
         {
-            await db.SaveChangesAsync(ct);
+            await db.SaveRetryingLostRacesAsync(Rounds, async () =>
+            {
+                var attempt = await db.ConnectAttempts.IgnoreQueryFilters([SkyLightDb.TenantFilter]).Include(a => a.Channel)
+                    .SingleOrDefaultAsync(a => a.Id == attemptId, ct);
+                if (attempt is not { IsPending: true })
+                {
+                    return false;
+                }
+                var reason = attempt.ChannelType == ChannelTypes.Instagram ? StatusReason.CodeExpired : StatusReason.QrExpired;
+                lifecycle.EndAttempt(attempt, attempt.Channel, AttemptEnd.Expired, reason, source);
+                return true;
+            }, ct);
         }
         catch (DbUpdateException e) when (SkyLightDb.LostRace(e))
         {
-            db.ChangeTracker.Clear();
+            db.ChangeTracker.Clear();   // busy channel: the job's next run (or the next status poll) tries again
         }
     }
+
+    /// <summary>How often an expiry reads the attempt again after a concurrent change of its channel.</summary>
+    private const int Rounds = 4;
 }

@@ -74,6 +74,12 @@ internal sealed class AttemptStore(SkyLightDb db, CurrentWorkspace workspace, Ch
                 await ForgetAccountAsync(account, CancellationToken.None);
                 throw new UnipileException(null, UnipileException.Timeout, "Unipile answered too late to be recorded", null);
             }
+            catch (Exception e) when (e is not DbUpdateException and not OperationCanceledException)
+            {
+                // the save failed for good (the database refused it): the account is not recorded, so it must not live on
+                await ForgetAccountAsync(account, CancellationToken.None);
+                throw;
+            }
             catch (DbUpdateException)
             {
                 db.ChangeTracker.Clear();

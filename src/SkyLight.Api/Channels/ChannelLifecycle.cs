@@ -103,21 +103,26 @@ internal sealed class ChannelLifecycle(SkyLightDb db, TimeProvider time, ILogger
     /// </summary>
     public void ApplyUnipile(Channel channel, ConnectAttempt? pending, UnipileReport report, ChangeSource source)
     {
+        if (channel.LastSyncedAt is { } synced && synced > report.ReadAt)
+        {
+            return;   // a reading that Unipile gave after this one is applied already: this one is older news
+        }
         var now = time.GetUtcNow();
+        var read = report.ReadAt;
         if (report.Gone)
         {
             if (pending is { IsReconnect: false })
             {
                 // CREATION_FAIL, unless the channel runs on an account of its own: only the attempt's account is gone
                 EndAttempt(pending, channel, AttemptEnd.Failed, StatusReason.DeletedAtProvider, source);
-                channel.LastSyncedAt = channel.IsConnected ? channel.LastSyncedAt : now;
+                channel.LastSyncedAt = channel.IsConnected ? channel.LastSyncedAt : read;
                 return;
             }
             if (pending is not null)
             {
                 EndAttempt(pending, channel, AttemptEnd.Failed, StatusReason.DeletedAtProvider, source);
             }
-            FromUnipile(channel, false, SyncStatuses.Error, StatusReason.DeletedAtProvider, source, now);
+            FromUnipile(channel, false, SyncStatuses.Error, StatusReason.DeletedAtProvider, source, now, read);
             return;
         }
 
@@ -127,29 +132,29 @@ internal sealed class ChannelLifecycle(SkyLightDb db, TimeProvider time, ILogger
         if (report.Hint == UnipileHint.LoginCompleted && (pending is not null || account is null) && !SyncStatuses.LostSession(status ?? "") &&
             (source == ChangeSource.LoginAnswer || LoggedIn(channel.Type, account)))
         {
-            Connected(channel, pending, account, status == SyncStatuses.Ok ? SyncStatuses.Ok : SyncStatuses.Connecting, source, now);
+            Connected(channel, pending, account, status == SyncStatuses.Ok ? SyncStatuses.Ok : SyncStatuses.Connecting, source, now, read);
             return;
         }
         switch (status)
         {
             case SyncStatuses.Ok or SyncStatuses.SyncSuccess:
-                Connected(channel, pending, account, report.Hint == UnipileHint.SyncSucceeded ? SyncStatuses.SyncSuccess : SyncStatuses.Ok, source, now);
+                Connected(channel, pending, account, report.Hint == UnipileHint.SyncSucceeded ? SyncStatuses.SyncSuccess : SyncStatuses.Ok, source, now, read);
                 break;
             case SyncStatuses.Connecting:
-                FromUnipile(channel, channel.IsConnected, SyncStatuses.Connecting, StatusReason.Syncing, source, now);
+                FromUnipile(channel, channel.IsConnected, SyncStatuses.Connecting, StatusReason.Syncing, source, now, read);
                 break;
             case SyncStatuses.Credentials:
                 // a pending reconnect still shows the lost session until the user scans: the attempt goes on
-                FromUnipile(channel, false, status, StatusReason.LoggedOut, source, now);
+                FromUnipile(channel, false, status, StatusReason.LoggedOut, source, now, read);
                 break;
             case SyncStatuses.Stopped:
-                FromUnipile(channel, false, status, StatusReason.Paused, source, now);
+                FromUnipile(channel, false, status, StatusReason.Paused, source, now, read);
                 break;
             case SyncStatuses.Error:
-                FromUnipile(channel, false, status, StatusReason.ProviderError, source, now);
+                FromUnipile(channel, false, status, StatusReason.ProviderError, source, now, read);
                 break;
             case "PERMISSIONS":
-                FromUnipile(channel, false, SyncStatuses.Error, StatusReason.ProviderError, source, now);
+                FromUnipile(channel, false, SyncStatuses.Error, StatusReason.ProviderError, source, now, read);
                 break;
             default:
                 log.LogWarning("Unipile status {Status} for channel {ChannelId} is not one we know; ignored", status, channel.Id);
@@ -183,12 +188,13 @@ internal sealed class ChannelLifecycle(SkyLightDb db, TimeProvider time, ILogger
     public void QueueDeletion(string accountId, DateTimeOffset now) =>
         db.RemoteDeletions.Add(new RemoteDeletion { UnipileAccountId = accountId, RequestedAt = now, NextAttemptAt = now });
 
-    private void Connected(Channel channel, ConnectAttempt? pending, UnipileAccount? account, string syncStatus, ChangeSource source, DateTimeOffset now)
+    private void Connected(Channel channel, ConnectAttempt? pending, UnipileAccount? account, string syncStatus, ChangeSource source,
+        DateTimeOffset now, DateTimeOffset read)
     {
         if (pending is null)
         {
             channel.Username = UsernameOf(channel.Type, account) ?? channel.Username;
-            FromUnipile(channel, true, syncStatus, source == ChangeSource.HealthPass ? StatusReason.HealthCheck : StatusReason.Recovered, source, now);
+            FromUnipile(channel, true, syncStatus, source == ChangeSource.HealthPass ? StatusReason.HealthCheck : StatusReason.Recovered, source, now, read);
             return;
         }
         var before = Before(channel);
@@ -203,15 +209,15 @@ internal sealed class ChannelLifecycle(SkyLightDb db, TimeProvider time, ILogger
         channel.Username = UsernameOf(channel.Type, account) ?? channel.Username;
         var reason = pending.IsReconnect ? StatusReason.Reconnected : StatusReason.LoginCompleted;
         SetStatus(channel, true, syncStatus, reason, now);
-        channel.LastSyncedAt = now;
+        channel.LastSyncedAt = read;
         Record(ChannelEventType.Connected, channel, pending.UnipileAccountId, reason, source, before, now);
     }
 
-    /// <summary>A status Unipile reported: last_synced_at moves either way; an event only when the status changed.</summary>
-    private void FromUnipile(Channel channel, bool connected, string syncStatus, StatusReason reason, ChangeSource source, DateTimeOffset now)
+    /// <summary>A status Unipile reported (read at <paramref name="read"/>): last_synced_at moves either way; an event only when the status changed.</summary>
+    private void FromUnipile(Channel channel, bool connected, string syncStatus, StatusReason reason, ChangeSource source, DateTimeOffset now, DateTimeOffset read)
     {
         var before = Before(channel);
-        channel.LastSyncedAt = now;
+        channel.LastSyncedAt = read;
         if (SetStatus(channel, connected, syncStatus, reason, now))
         {
             Record(ChannelEventType.StatusChanged, channel, channel.UnipileAccountId, reason, source, before, now);
@@ -292,8 +298,12 @@ internal enum UnipileHint
     SyncSucceeded,
 }
 
-/// <summary>What Unipile says about an account: the account, or that it is gone (404), and the hint that came with the news.</summary>
-internal sealed record UnipileReport(UnipileAccount? Account, bool Gone, UnipileHint Hint)
+/// <summary>What Unipile says about an account: the account, or that it is gone (404), the hint that came with the news, and when it was read.</summary>
+/// <remarks>
+/// <see cref="ReadAt"/> is when the read began: of two readings applied in either order, the later one wins, so two syncs
+/// of one account that overtake each other still leave Unipile's newer answer (see <see cref="ChannelLifecycle.ApplyUnipile"/>).
+/// </remarks>
+internal sealed record UnipileReport(UnipileAccount? Account, bool Gone, UnipileHint Hint, DateTimeOffset ReadAt)
 {
     public static UnipileHint HintOf(string? message) => message switch
     {

@@ -36,10 +36,7 @@ internal sealed class ChannelStatusReader(SkyLightDb db, ChannelLifecycle lifecy
         {
             if (time.GetUtcNow() >= attempt.ExpiresAt)
             {
-                if (await db.ConnectAttempts.Include(a => a.Channel).SingleOrDefaultAsync(a => a.Id == attempt.Id, ct) is { } expiring)
-                {
-                    await AttemptExpiry.ExpireAsync(db, lifecycle, expiring, ChangeSource.StatusPoll, ct);
-                }
+                await AttemptExpiry.ExpireAsync(db, lifecycle, attempt.Id, ChangeSource.StatusPoll, ct);
             }
             else
             {

@@ -11,7 +11,7 @@ namespace SkyLight.Api.Channels;
 /// hints; where it can, it reads the account itself, so duplicated or reordered webhooks converge on Unipile's
 /// current truth instead of replaying history.
 /// </summary>
-internal sealed class ChannelSync(SkyLightDb db, UnipileClient unipile, ChannelLifecycle lifecycle, ILogger<ChannelSync> log)
+internal sealed class ChannelSync(SkyLightDb db, UnipileClient unipile, ChannelLifecycle lifecycle, TimeProvider time, ILogger<ChannelSync> log)
 {
     /// <summary>How often a sync re-reads the channel after another writer changed it first.</summary>
     private const int Rounds = 8;
@@ -51,13 +51,14 @@ internal sealed class ChannelSync(SkyLightDb db, UnipileClient unipile, ChannelL
     /// <summary>Unipile's account, or gone (404); null when Unipile cannot be read and the source lets that pass.</summary>
     private async Task<UnipileReport?> ReadAccountAsync(string accountId, ChangeSource source, UnipileHint hint, CancellationToken ct)
     {
+        var readAt = time.GetUtcNow();
         try
         {
-            return new UnipileReport(await unipile.GetAccountAsync(accountId, ct), false, hint);
+            return new UnipileReport(await unipile.GetAccountAsync(accountId, ct), false, hint, readAt);
         }
         catch (UnipileException e) when (e.StatusCode == HttpStatusCode.NotFound)
         {
-            return new UnipileReport(null, true, hint);
+            return new UnipileReport(null, true, hint, readAt);
         }
         catch (UnipileException e) when (source is ChangeSource.StatusPoll or ChangeSource.HealthPass)
         {
@@ -68,7 +69,7 @@ internal sealed class ChannelSync(SkyLightDb db, UnipileClient unipile, ChannelL
         {
             // Unipile itself just answered the login: its answer stands until the account can be read
             log.LogInformation("Could not read Unipile account {AccountId} ({Type}) after its login; using the login answer", accountId, e.Type);
-            return new UnipileReport(null, false, hint);
+            return new UnipileReport(null, false, hint, readAt);
         }
     }
 }

@@ -216,7 +216,7 @@ internal sealed class InstagramConnector(
 
     private async Task<InstagramStep> ExpireAsync(ConnectAttempt attempt, CancellationToken ct)
     {
-        await AttemptExpiry.ExpireAsync(db, lifecycle, attempt, ChangeSource.User, ct);
+        await AttemptExpiry.ExpireAsync(db, lifecycle, attempt.Id, ChangeSource.User, ct);
         return new InstagramStep(InstagramStepKind.Expired);
     }
 

@@ -69,6 +69,8 @@ internal abstract class SkyLightDb(DbContextOptions options, CurrentWorkspace wo
             channel.Property(c => c.StatusReason).HasConversion(new SnakeCaseEnumConverter<StatusReason>()).HasMaxLength(32);
             // a change of the channel's accounts (see SaveChangesAsync) fails every writer that read the older set
             channel.Property(c => c.Version).IsConcurrencyToken();
+            // two syncs that read Unipile one after the other may save in the other order: the later reading must win
+            channel.Property(c => c.LastSyncedAt).IsConcurrencyToken();
         });
 
         modelBuilder.Entity<ConnectAttempt>(attempt =>

@@ -51,7 +51,7 @@ public sealed class CliTests(InstagramApp app) : IClassFixture<InstagramApp>
     {
         var console = new CliConsole();
 
-        var exit = await SkyLight.Cli.Program.RunAsync(["channels", "list", "--api-url", url, "--api-key", "sk_live_x"], console);
+        var exit = await SkyLight.Cli.Program.RunAsync(["channels", "list", "--api-url", url, "--api-key", "sk_live_x"], console, cancellationToken: Ct);
 
         Assert.Equal(2, exit);
         Assert.Contains("is not an http(s) URL", console.Output, StringComparison.Ordinal);
@@ -113,7 +113,7 @@ public sealed class CliTests(InstagramApp app) : IClassFixture<InstagramApp>
 
     private Task<int> RunAsync(CliConsole console, TestWorkspace workspace, params string[] args) =>
         SkyLight.Cli.Program.RunAsync([.. args, "--api-url", app.CreateClient().BaseAddress!.ToString(), "--api-key", workspace.ApiKey], console,
-            pollInterval: TimeSpan.FromMilliseconds(100));
+            pollInterval: TimeSpan.FromMilliseconds(100), cancellationToken: Ct);
 
     /// <summary>The account the CLI's connect just created at the emulator, once its QR is waiting.</summary>
     private async Task<JsonElement> PendingAccountAsync(string provider = "WHATSAPP")

@@ -1,124 +1,143 @@
 using System.Net;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using SkyLight.Api.Channels.Events;
 using SkyLight.Api.Tests.Channels;
-using SkyLight.Api.Tests.Unipile;
-using SkyLight.Api.Workspaces;
 
 namespace SkyLight.Api.Tests.MultiNode;
 
 /// <summary>
-/// Two real service processes on one PostgreSQL and one Redis, against one emulator: every single-node
-/// guarantee must hold across them. Runs in the PostgreSQL pass (SKYLIGHT_TEST_POSTGRES and SKYLIGHT_TEST_REDIS).
+/// Several nodes on one PostgreSQL and one Redis, against one emulator: every single-node guarantee must hold across
+/// them, and a change committed on one node reaches the others. Runs in the PostgreSQL pass.
 /// </summary>
-public sealed class MultiNodeTests : IAsyncLifetime
+public sealed class MultiNodeTests(TwoNodes nodes) : IClassFixture<TwoNodes>
 {
-    private const string Secret = "multi-node-webhook-secret";
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    private readonly TestDatabase _database = TestDatabase.New();
-    private readonly EmulatorServer _emulator = new();
-    private readonly int _portA = ServiceProcess.FreePort();
-    private readonly int _portB = ServiceProcess.FreePort();
-    private readonly string _redisPrefix = $"multinode-{Guid.NewGuid():N}:";
-    private ServiceProcess? _nodeA;
-    private ServiceProcess? _nodeB;
-
-    public async ValueTask InitializeAsync()
+    [Fact]
+    public async Task BothNodesRegisterOneWebhookAtUnipile()
     {
-        if (!TestDatabase.IsPostgres || Environment.GetEnvironmentVariable("SKYLIGHT_TEST_REDIS") is not { Length: > 0 })
-        {
-            return;
-        }
-        await _emulator.InitializeAsync();
-        _nodeA = StartNode(_portA);
-        await _nodeA.WaitReadyAsync(_portA);   // migrates first; the second node then finds the schema
-        _nodeB = StartNode(_portB);
-        await _nodeB.WaitReadyAsync(_portB);
+        Assert.SkipUnless(TwoNodes.Available, TwoNodes.SkipReason);
+
+        await ChannelsApp.WaitUntilAsync(async () => await WebhookCountAsync() > 0, "no webhook registered");
+        var webhooks = await WebhookCountAsync();
+        var registrations = (await nodes.Emulator.ControlAsync(HttpMethod.Get, "/_emulator/requests")).EnumerateArray()
+            .Count(r => r.GetProperty("method").GetString() == "POST" && r.GetProperty("path").GetString() == "/api/v1/webhooks");
+
+        TestReport.Line($"multi-node: webhooks registered by three nodes: {webhooks}, registration calls: {registrations}");
+        Assert.Equal((1, 1), (webhooks, registrations));
     }
 
     [Fact]
-    public async Task TwoNodesOnOneDatabaseBehaveAsOne()
+    public async Task ALoginStartedOnOneNodeCompletesOnBoth()
     {
-        Assert.SkipUnless(_nodeA is not null, "needs PostgreSQL and Redis: run the suite with SKYLIGHT_TEST_POSTGRES and SKYLIGHT_TEST_REDIS (see README)");
-        var observations = new List<string>();
-        using var a = Client(_portA);
-        using var b = Client(_portB);
+        Assert.SkipUnless(TwoNodes.Available, TwoNodes.SkipReason);
+        using var a = TwoNodes.Client(nodes.PortA);
+        using var b = TwoNodes.Client(nodes.PortB);
 
-        // one webhook at Unipile although both nodes registered at start
-        await ChannelsApp.WaitUntilAsync(async () => (await _emulator.ControlAsync(HttpMethod.Get, "/api/v1/webhooks")).GetProperty("items").GetArrayLength() > 0, "no webhook registered");
-        await Task.Delay(500, Ct);
-        var webhooks = (await _emulator.ControlAsync(HttpMethod.Get, "/api/v1/webhooks")).GetProperty("items").GetArrayLength();
-        observations.Add($"webhooks registered by two nodes: {webhooks}");
-        Assert.Equal(1, webhooks);
+        var key = await nodes.NewKeyAsync();
+        var accountId = (await TwoNodes.ConnectAsync(a, key, "whatsapp")).GetProperty("account_id").GetString()!;
+        await nodes.Emulator.ScanAsync(accountId, new { phone_number = "966501234567" });
+        var onA = await PollCompletedAsync(a, key, accountId);
+        var onB = await PollCompletedAsync(b, key, accountId);
 
-        // connect on A; Unipile's webhook goes to B; status polled on A and on B
-        var first = await NewKeyAsync();
-        var accountId = (await ConnectAsync(a, first, "whatsapp")).GetProperty("account_id").GetString()!;
-        await _emulator.ScanAsync(accountId, new { phone_number = "966501234567" });
-        var onA = await PollCompletedAsync(a, first, accountId);
-        var onB = await PollCompletedAsync(b, first, accountId);
         Assert.Equal(("+966501234567", "+966501234567"), (onA.GetProperty("username").GetString(), onB.GetProperty("username").GetString()));
-        Assert.Contains(await _emulator.DeliveriesAsync(), d => d.GetProperty("account_id").GetString() == accountId && d.GetProperty("request_url").GetString()!.Contains($":{_portB}/", StringComparison.Ordinal));
+        Assert.Contains(await nodes.Emulator.DeliveriesAsync(), d => d.GetProperty("account_id").GetString() == accountId &&
+            d.GetProperty("request_url").GetString()!.Contains($":{nodes.PortB}/", StringComparison.Ordinal));
+    }
 
-        // simultaneous connects for the same workspace and type, split across the nodes
+    [Fact]
+    public async Task SimultaneousConnectsOnTwoNodesEndWithOnePendingAttempt()
+    {
+        Assert.SkipUnless(TwoNodes.Available, TwoNodes.SkipReason);
+        using var a = TwoNodes.Client(nodes.PortA);
+        using var b = TwoNodes.Client(nodes.PortB);
         var keys = new List<string>();
         for (var i = 0; i < 6; i++)
         {
-            keys.Add(await NewKeyAsync());
+            keys.Add(await nodes.NewKeyAsync());
         }
-        var answers = await Task.WhenAll(keys.SelectMany(key => new[] { ConnectAsync(a, key, "telegram"), ConnectAsync(b, key, "telegram") }));
+
+        var answers = await Task.WhenAll(keys.SelectMany(key => new[] { TwoNodes.ConnectAsync(a, key, "telegram"), TwoNodes.ConnectAsync(b, key, "telegram") }));
+
         // either both callers got the one attempt (the database's unique index made the later one yield), or the
         // later connect replaced the earlier attempt as documented: then the surviving attempt is one of the two
         var sameAttempt = keys.Select((_, i) => answers[2 * i].GetProperty("account_id").GetString() == answers[(2 * i) + 1].GetProperty("account_id").GetString()).Count(same => same);
-        observations.Add($"workspaces with two simultaneous connects (one per node): {keys.Count}; both callers got the same attempt in {sameAttempt}, " +
-            $"the later connect replaced the earlier in {keys.Count - sameAttempt}");
-        await using (var db = _database.Open())
+        TestReport.Line($"multi-node: workspaces with two simultaneous connects (one per node): {keys.Count}; both callers got the same attempt in " +
+            $"{sameAttempt}, the later connect replaced the earlier in {keys.Count - sameAttempt}");
+        await using (var db = nodes.Database.Open())
         {
-            var pendingPerWorkspace = await db.ConnectAttempts.IgnoreQueryFilters().Where(x => x.State == "pending" && x.ChannelType == "telegram")
+            var hashes = keys.Select(SkyLight.Api.Workspaces.ApiKey.HashOf).ToList();
+            var workspaces = await db.ApiKeys.Where(k => hashes.Contains(k.Hash)).Select(k => k.WorkspaceId).ToListAsync(Ct);
+            var pendingPerWorkspace = await db.ConnectAttempts.IgnoreQueryFilters().Where(x => workspaces.Contains(x.WorkspaceId) && x.State == "pending")
                 .GroupBy(x => x.WorkspaceId).Select(g => g.Count()).ToListAsync(Ct);
-            observations.Add($"pending telegram attempts per workspace: [{string.Join(", ", pendingPerWorkspace)}]");
             Assert.Equal(keys.Count, pendingPerWorkspace.Count);
             Assert.All(pendingPerWorkspace, count => Assert.Equal(1, count));
         }
-        var surviving = await PendingAccountsAsync(keys);
+        var surviving = await nodes.PendingAccountsAsync(keys);
         Assert.All(keys.Select((_, i) => (answers[2 * i].GetProperty("account_id").GetString(), answers[(2 * i) + 1].GetProperty("account_id").GetString())),
             pair => Assert.True(surviving.Contains(pair.Item1!) || surviving.Contains(pair.Item2!), "neither answer is the surviving attempt"));
+        await DisconnectAllAsync(a, keys, "telegram");
+    }
 
-        // a node dies (SIGKILL) while it holds remote deletions; the other one finishes them
-        var doomed = await PendingAccountsAsync(keys.Take(3));
-        await _emulator.FaultAsync(new { method = "DELETE", path = "/api/v1/accounts/*", delay_ms = 5000, count = 3 });
-        foreach (var key in keys.Take(3))
+    [Fact]
+    public async Task DeletionsHeldByAKilledNodeAreFinishedByAnother()
+    {
+        Assert.SkipUnless(TwoNodes.Available, TwoNodes.SkipReason);
+        using var a = TwoNodes.Client(nodes.PortA);
+        var keys = new List<string>();
+        for (var i = 0; i < 3; i++)
         {
-            Assert.Equal(HttpStatusCode.NoContent, (await Send(a, key, HttpMethod.Post, "/api/v1/channels/telegram/disconnect")).StatusCode);
+            keys.Add(await nodes.NewKeyAsync());
+            await TwoNodes.ConnectAsync(a, keys[^1], "telegram");
         }
-        await Task.Delay(1000, Ct);   // A has claimed them and waits on Unipile
-        _nodeA!.Kill();
-        await ChannelsApp.WaitUntilAsync(async () => !(await _emulator.ControlAsync(HttpMethod.Get, "/_emulator/accounts")).EnumerateArray()
-            .Any(x => doomed.Contains(x.GetProperty("id").GetString()!)), "node B did not finish the deletions node A held", seconds: 30);
+        var doomed = await nodes.PendingAccountsAsync(keys);
+
+        await nodes.Emulator.FaultAsync(new { method = "DELETE", path = "/api/v1/accounts/*", delay_ms = 5000, count = 3 });
+        await DisconnectAllAsync(a, keys, "telegram");
+        await ChannelsApp.WaitUntilAsync(async () => await DeleteCallsAsync(doomed) is var calls && calls.All(c => c >= 1),
+            "node A never called Unipile to delete");   // A holds them now, and waits on Unipile
+        nodes.NodeA!.Kill();
+        await ChannelsApp.WaitUntilAsync(async () => !(await nodes.Emulator.AccountIdsAsync()).Any(doomed.Contains),
+            "no other node finished the deletions node A held", seconds: 30);
         var deleteCalls = await DeleteCallsAsync(doomed);
-        observations.Add($"deletions held by the killed node: {doomed.Count}; DELETE calls per account at Unipile: [{string.Join(", ", deleteCalls)}] (the killed node's call was cut off)");
-        await using (var db = _database.Open())
-        {
-            Assert.False(await db.RemoteDeletions.AnyAsync(Ct));
-        }
+        await nodes.RestartNodeAAsync();
 
-        // the rate limit holds across both nodes: 4 requests on B after 3 on A exceed a limit of 6
-        var limited = await NewKeyAsync();
-        _nodeA = StartNode(_portA);
-        await _nodeA.WaitReadyAsync(_portA);
-        using var a2 = Client(_portA);
+        TestReport.Line($"multi-node: deletions held by the killed node: {doomed.Count}; DELETE calls per account at Unipile: " +
+            $"[{string.Join(", ", deleteCalls)}] (the killed node's call was cut off)");
+        await using var db = nodes.Database.Open();
+        Assert.False(await db.RemoteDeletions.AnyAsync(d => doomed.Contains(d.UnipileAccountId), Ct));
+    }
+
+    [Fact]
+    public async Task TheRateLimitHoldsAcrossNodes()
+    {
+        Assert.SkipUnless(TwoNodes.Available, TwoNodes.SkipReason);
+        using var a = TwoNodes.Client(nodes.PortA);
+        using var b = TwoNodes.Client(nodes.PortB);
+        var limited = await nodes.NewKeyAsync();
+
         var codes = new List<int>();
         for (var i = 0; i < 3; i++)
         {
-            codes.Add((int)(await Send(a2, limited, HttpMethod.Get, "/api/v1/account")).StatusCode);
+            codes.Add((int)(await TwoNodes.Send(a, limited, HttpMethod.Get, "/api/v1/account")).StatusCode);
         }
         for (var i = 0; i < 4; i++)
         {
-            codes.Add((int)(await Send(b, limited, HttpMethod.Get, "/api/v1/account")).StatusCode);
+            codes.Add((int)(await TwoNodes.Send(b, limited, HttpMethod.Get, "/api/v1/account")).StatusCode);
         }
-        observations.Add($"limit 6 per minute, 3 requests on A then 4 on B: [{string.Join(", ", codes)}]");
+
+        TestReport.Line($"multi-node: limit 6 per minute, 3 requests on A then 4 on B: [{string.Join(", ", codes)}]");
         Assert.Equal([200, 200, 200, 200, 200, 200, 429], codes);
+    }
+
+    [Fact]
+    public async Task ChannelsRacedAcrossNodesAnswerNo5xxAndOrphanNothing()
+    {
+        Assert.SkipUnless(TwoNodes.Available, TwoNodes.SkipReason);
+        using var a = TwoNodes.Client(nodes.PortA);
+        using var b = TwoNodes.Client(nodes.PortB);
 
         // connect, status, refresh and two disconnects on one channel at once, split across the nodes (6 calls: the limit)
         var raced = new List<int>();
@@ -126,113 +145,136 @@ public sealed class MultiNodeTests : IAsyncLifetime
         {
             for (var round = 0; round < 4; round++)
             {
-                var key = await NewKeyAsync();
+                var key = await nodes.NewKeyAsync();
                 var connected = type == "instagram"
-                    ? await Send(a2, key, HttpMethod.Post, "/api/v1/channels/instagram/connect", new { username = $"node_racer_{round}", password = "secret-pass" })
-                    : await Send(a2, key, HttpMethod.Post, $"/api/v1/channels/{type}/connect");
+                    ? await TwoNodes.Send(a, key, HttpMethod.Post, "/api/v1/channels/instagram/connect", new { username = $"node_racer_{round}", password = "secret-pass" })
+                    : await TwoNodes.Send(a, key, HttpMethod.Post, $"/api/v1/channels/{type}/connect");
                 if (type != "instagram" && connected.StatusCode == HttpStatusCode.OK)
                 {
-                    await _emulator.ScanAsync((await connected.BodyAsync()).GetProperty("data").GetProperty("account_id").GetString()!,
+                    await nodes.Emulator.ScanAsync((await connected.BodyAsync()).GetProperty("data").GetProperty("account_id").GetString()!,
                         new { phone_number = "966501234567", username = "node_racer" });
                 }
                 var together = await Task.WhenAll(
-                    Send(b, key, HttpMethod.Post, $"/api/v1/channels/{type}/connect", type == "instagram" ? new { username = $"node_racer_{round}", password = "secret-pass" } : null),
-                    Send(a2, key, HttpMethod.Get, $"/api/v1/channels/{type}/status"),
-                    Send(b, key, HttpMethod.Post, $"/api/v1/channels/{type}/refresh"),
-                    Send(a2, key, HttpMethod.Post, $"/api/v1/channels/{type}/disconnect"),
-                    Send(b, key, HttpMethod.Post, $"/api/v1/channels/{type}/disconnect"));
+                    TwoNodes.Send(b, key, HttpMethod.Post, $"/api/v1/channels/{type}/connect", type == "instagram" ? new { username = $"node_racer_{round}", password = "secret-pass" } : null),
+                    TwoNodes.Send(a, key, HttpMethod.Get, $"/api/v1/channels/{type}/status"),
+                    TwoNodes.Send(b, key, HttpMethod.Post, $"/api/v1/channels/{type}/refresh"),
+                    TwoNodes.Send(a, key, HttpMethod.Post, $"/api/v1/channels/{type}/disconnect"),
+                    TwoNodes.Send(b, key, HttpMethod.Post, $"/api/v1/channels/{type}/disconnect"));
                 raced.AddRange([(int)connected.StatusCode, .. together.Select(r => (int)r.StatusCode)]);
             }
         }
-        observations.Add($"calls racing on one channel across the nodes: {raced.Count}; answers " +
-            string.Join(", ", raced.GroupBy(c => c).OrderBy(g => g.Key).Select(g => $"{g.Key}×{g.Count()}")));
-        Assert.DoesNotContain(raced, code => code >= 500);
-        await ChannelsApp.WaitUntilAsync(async () => (await _emulator.OrphansAsync(_database)).Length == 0, "the raced channels left accounts behind", seconds: 20);
+        await ChannelsApp.WaitUntilAsync(async () => (await nodes.Emulator.OrphansAsync(nodes.Database)).Length == 0, "the raced channels left accounts behind", seconds: 20);
+        var orphans = await nodes.Emulator.OrphansAsync(nodes.Database);
 
-        // nothing orphaned: every account at Unipile belongs to a channel or a pending attempt
-        var orphans = await _emulator.OrphansAsync(_database);
-        observations.Add($"orphaned Unipile accounts: {orphans.Length}");
-        foreach (var observation in observations)
-        {
-            TestReport.Line($"multi-node: {observation}");
-        }
+        TestReport.Line($"multi-node: calls racing on one channel across the nodes: {raced.Count}; answers " +
+            string.Join(", ", raced.GroupBy(c => c).OrderBy(g => g.Key).Select(g => $"{g.Key}×{g.Count()}")) + $"; orphaned Unipile accounts: {orphans.Length}");
+        Assert.DoesNotContain(raced, code => code >= 500);
         Assert.Empty(orphans);
     }
 
-    private ServiceProcess StartNode(int port) => ServiceProcess.Start(_database, "Production",
-        "--urls", $"http://127.0.0.1:{port}",
-        "--Unipile:BaseUrl", _emulator.BaseAddress.ToString(),
-        "--Unipile:ApiKey", EmulatorServer.ApiKey,
-        "--Unipile:WebhookSecret", Secret,
-        "--SkyLight:PublicBaseUrl", $"http://127.0.0.1:{_portB}",   // Unipile's webhooks all go to node B
-        "--Redis:Configuration", Environment.GetEnvironmentVariable("SKYLIGHT_TEST_REDIS")!,
-        "--Redis:InstanceName", _redisPrefix,
-        "--RateLimiting:PermitLimit", "6",
-        "--Channels:JobInterval", "00:00:00.200",
-        "--Channels:LeaseDuration", "00:00:03",
-        "--Channels:RetryBaseDelay", "00:00:00.200");
-
-    /// <summary>A workspace and its key, written straight to the shared database (no third node).</summary>
-    private async Task<string> NewKeyAsync()
+    [Fact]
+    public async Task EventsCommittedOnOneNodeReachASubscriberOnAnotherInOrder()
     {
-        await using var db = _database.Open();
-        var (_, key) = await new WorkspaceProvisioning(db, TimeProvider.System).CreateWorkspaceAsync($"Tenant {Guid.NewGuid():N}", "Asia/Riyadh", Ct);
-        return key;
+        Assert.SkipUnless(TwoNodes.Available, TwoNodes.SkipReason);
+        using var a = TwoNodes.Client(nodes.PortA);
+        using var subscription = await nodes.Observer!.Services.GetRequiredService<ChannelEventFeed>().SubscribeAsync(Ct);
+
+        var produced = await ProduceEventsOnNodeAAsync(a, workspaces: 100);   // connect + disconnect: 200 events
+        var received = await ReceiveAsync(subscription, produced);
+
+        var delays = received.Select(r => (r.ReceivedAt - r.Event.OccurredAt).TotalMilliseconds).Order().ToList();
+        TestReport.Line($"multi-node: change feed, commit on node A → subscriber on another node, {delays.Count} events: " +
+            $"p50 {Percentile(delays, 0.50):F1} ms, p99 {Percentile(delays, 0.99):F1} ms, max {delays[^1]:F1} ms");
+        Assert.Equal(produced.Order(), received.Select(r => r.Event.Id).Where(produced.Contains));
     }
 
-    private async Task<List<string>> PendingAccountsAsync(IEnumerable<string> keys)
+    [Fact]
+    public async Task KillingTheListenerConnectionLosesNoEvent()
     {
-        await using var db = _database.Open();
-        var hashes = keys.Select(ApiKey.HashOf).ToList();
-        var workspaces = await db.ApiKeys.Where(k => hashes.Contains(k.Hash)).Select(k => k.WorkspaceId).ToListAsync(Ct);
-        return await db.ConnectAttempts.IgnoreQueryFilters().Where(x => workspaces.Contains(x.WorkspaceId) && x.State == "pending")
-            .Select(x => x.UnipileAccountId).ToListAsync(Ct);
+        Assert.SkipUnless(TwoNodes.Available, TwoNodes.SkipReason);
+        using var a = TwoNodes.Client(nodes.PortA);
+        using var subscription = await nodes.Observer!.Services.GetRequiredService<ChannelEventFeed>().SubscribeAsync(Ct);
+
+        var killed = await TerminateListenersAsync();
+        var produced = await ProduceEventsOnNodeAAsync(a, workspaces: 25);
+        await TerminateListenersAsync();
+        produced.AddRange(await ProduceEventsOnNodeAAsync(a, workspaces: 25));
+        var received = await ReceiveAsync(subscription, produced);
+
+        TestReport.Line($"multi-node: listener connections killed twice ({killed} at first) while 100 events committed; received {received.Count(r => produced.Contains(r.Event.Id))}");
+        Assert.True(killed >= 1, "no listening connection was found to kill");
+        Assert.Equal(produced.Order(), received.Select(r => r.Event.Id).Where(produced.Contains));
     }
+
+    /// <summary>Connects and disconnects a fresh workspace's Telegram on node A; returns the ids of the events that wrote.</summary>
+    private async Task<List<long>> ProduceEventsOnNodeAAsync(HttpClient a, int workspaces)
+    {
+        var keys = new List<string>();
+        for (var i = 0; i < workspaces; i++)
+        {
+            keys.Add(await nodes.NewKeyAsync());
+        }
+        await Parallel.ForEachAsync(keys, new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = Ct }, async (key, _) =>
+        {
+            await TwoNodes.ConnectAsync(a, key, "telegram");
+            Assert.Equal(HttpStatusCode.NoContent, (await TwoNodes.Send(a, key, HttpMethod.Post, "/api/v1/channels/telegram/disconnect")).StatusCode);
+        });
+        await using var db = nodes.Database.Open();
+        var hashes = keys.Select(SkyLight.Api.Workspaces.ApiKey.HashOf).ToList();
+        var ids = await db.ApiKeys.Where(k => hashes.Contains(k.Hash)).Select(k => k.WorkspaceId).ToListAsync(Ct);
+        return await db.ChannelEvents.IgnoreQueryFilters().Where(e => ids.Contains(e.WorkspaceId)).Select(e => e.Id).ToListAsync(Ct);
+    }
+
+    private static async Task<List<(ChannelEvent Event, DateTimeOffset ReceivedAt)>> ReceiveAsync(FeedSubscription subscription, List<long> expected)
+    {
+        var wanted = expected.ToHashSet();
+        var received = new List<(ChannelEvent, DateTimeOffset)>();
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        timeout.CancelAfter(TimeSpan.FromSeconds(30));
+        while (wanted.Count > 0)
+        {
+            var next = await subscription.Events.ReadAsync(timeout.Token);
+            received.Add((next, TimeProvider.System.GetUtcNow()));
+            wanted.Remove(next.Id);
+        }
+        return received;
+    }
+
+    /// <summary>Ends every node's LISTEN connection on this database, as a network cut or a restarted PgBouncer would.</summary>
+    private async Task<int> TerminateListenersAsync()
+    {
+        await using var db = nodes.Database.Open();
+        return await db.Database.SqlQuery<int>($"""
+            SELECT count(*)::int AS "Value" FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+            WHERE application_name = {ChannelEventFeed.ListenerApplicationName} AND datname = current_database()) AS killed
+            """).SingleAsync(Ct);
+    }
+
+    private static double Percentile(List<double> sorted, double p) => sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(p * sorted.Count) - 1)];
+
+    private async Task<int> WebhookCountAsync() =>
+        (await nodes.Emulator.ControlAsync(HttpMethod.Get, "/api/v1/webhooks")).GetProperty("items").GetArrayLength();
 
     private async Task<int[]> DeleteCallsAsync(List<string> accounts)
     {
-        var requests = (await _emulator.ControlAsync(HttpMethod.Get, "/_emulator/requests")).EnumerateArray().ToList();
+        var requests = (await nodes.Emulator.ControlAsync(HttpMethod.Get, "/_emulator/requests")).EnumerateArray().ToList();
         return [.. accounts.Select(id => requests.Count(r => r.GetProperty("method").GetString() == "DELETE" && r.GetProperty("path").GetString() == $"/api/v1/accounts/{id}"))];
     }
 
-    private static HttpClient Client(int port) => new() { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
-
-    private static async Task<HttpResponseMessage> Send(HttpClient client, string key, HttpMethod method, string path, object? body = null)
+    private static async Task DisconnectAllAsync(HttpClient node, IEnumerable<string> keys, string type)
     {
-        using var request = new HttpRequestMessage(method, path)
+        foreach (var key in keys)
         {
-            Headers = { { "X-Api-Key", key } },
-            Content = body is null ? null : System.Net.Http.Json.JsonContent.Create(body),
-        };
-        return await client.SendAsync(request, Ct);
-    }
-
-    private static async Task<JsonElement> ConnectAsync(HttpClient client, string key, string type)
-    {
-        var response = await Send(client, key, HttpMethod.Post, $"/api/v1/channels/{type}/connect");
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        return (await response.BodyAsync()).GetProperty("data");
+            Assert.Equal(HttpStatusCode.NoContent, (await TwoNodes.Send(node, key, HttpMethod.Post, $"/api/v1/channels/{type}/disconnect")).StatusCode);
+        }
     }
 
     private static async Task<JsonElement> PollCompletedAsync(HttpClient client, string key, string accountId)
     {
         JsonElement status = default;
         await ChannelsApp.WaitUntilAsync(async () =>
-            (status = (await (await Send(client, key, HttpMethod.Get, $"/api/v1/channels/whatsapp/status?account_id={accountId}")).BodyAsync())
+            (status = (await (await TwoNodes.Send(client, key, HttpMethod.Get, $"/api/v1/channels/whatsapp/status?account_id={accountId}")).BodyAsync())
                 .GetProperty("data")).GetProperty("completed").GetBoolean(), "never completed");
         return status;
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        foreach (var node in new[] { _nodeA, _nodeB })
-        {
-            if (node is not null)
-            {
-                await node.DisposeAsync();
-            }
-        }
-        await _emulator.DisposeAsync();
-        await _database.DropAsync();
     }
 }

@@ -127,6 +127,7 @@ namespace SkyLight.Api.Data.Migrations.Postgres
                         .HasColumnName("is_connected");
 
                     b.Property<DateTimeOffset?>("LastSyncedAt")
+                        .IsConcurrencyToken()
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("last_synced_at");
 

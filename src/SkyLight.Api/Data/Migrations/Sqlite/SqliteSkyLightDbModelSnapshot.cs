@@ -115,6 +115,7 @@ namespace SkyLight.Api.Data.Migrations.Sqlite
                         .HasColumnName("is_connected");
 
                     b.Property<long?>("LastSyncedAt")
+                        .IsConcurrencyToken()
                         .HasColumnType("INTEGER")
                         .HasColumnName("last_synced_at");
 
