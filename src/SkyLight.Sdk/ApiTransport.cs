@@ -51,6 +51,18 @@ internal sealed class ApiTransport(HttpClient http, SkyLightClientOptions option
         }
     }
 
+    /// <summary>A paginated list: its <c>data</c> items and the numbers of its <c>meta</c>, made into a page by <paramref name="page"/>.</summary>
+    public async Task<TPage> PageAsync<TItem, TPage>(string path, Func<List<TItem>, int, int, int, int, TPage> page, string what, CancellationToken cancellationToken)
+    {
+        var answer = await SendAsync(HttpMethod.Get, path, null, cancellationToken).ConfigureAwait(false);
+        return Read(answer, a =>
+        {
+            var meta = a.GetProperty("meta");
+            return page(a.GetProperty("data").Deserialize<List<TItem>>(Json) ?? [], meta.GetProperty("current_page").GetInt32(),
+                meta.GetProperty("last_page").GetInt32(), meta.GetProperty("per_page").GetInt32(), meta.GetProperty("total").GetInt32());
+        }, what);
+    }
+
     /// <summary>The envelope's <c>data</c>, read as <typeparamref name="T"/>.</summary>
     public async Task<T> DataAsync<T>(HttpMethod method, string path, object? body, CancellationToken cancellationToken)
     {

@@ -1,5 +1,3 @@
-using System.Text.Json;
-
 namespace SkyLight.Sdk;
 
 /// <summary>Outreach campaigns: draft → running ⇄ paused, cancelled from any state that is not final.</summary>
@@ -17,14 +15,8 @@ public sealed class CampaignsClient
     public async Task<CampaignPage> ListAsync(string? status = null, int page = 1, int perPage = 15, CancellationToken cancellationToken = default)
     {
         var query = $"api/v1/campaigns?page={page}&per_page={perPage}" + (status is null ? "" : $"&status={Uri.EscapeDataString(status)}");
-        var answer = await _transport.SendAsync(HttpMethod.Get, query, null, cancellationToken).ConfigureAwait(false);
-        return ApiTransport.Read(answer, a =>
-        {
-            var meta = a.GetProperty("meta");
-            return new CampaignPage(a.GetProperty("data").Deserialize<List<Campaign>>(ApiTransport.Json) ?? [],
-                meta.GetProperty("current_page").GetInt32(), meta.GetProperty("last_page").GetInt32(),
-                meta.GetProperty("per_page").GetInt32(), meta.GetProperty("total").GetInt32());
-        }, "a page of campaigns");
+        return await _transport.PageAsync<Campaign, CampaignPage>(query, (items, current, last, size, total) => new CampaignPage(items, current, last, size, total),
+            "a page of campaigns", cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Every campaign (optionally of one status), page after page.</summary>

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Runtime.CompilerServices;
-using System.Text.Json;
 
 namespace SkyLight.Sdk;
 
@@ -45,13 +44,7 @@ public sealed class ChannelsClient
         var url = string.Create(CultureInfo.InvariantCulture, $"{path}?page={query.Page}&per_page={query.PerPage}") +
             (query.After is { } after ? string.Create(CultureInfo.InvariantCulture, $"&after={after}") : "") +
             (includeType && query.Type is { } type ? $"&type={Uri.EscapeDataString(type)}" : "");
-        var answer = await transport.SendAsync(HttpMethod.Get, url, null, cancellationToken).ConfigureAwait(false);
-        return ApiTransport.Read(answer, a =>
-        {
-            var meta = a.GetProperty("meta");
-            return new ChannelEventPage(a.GetProperty("data").Deserialize<List<ChannelEvent>>(ApiTransport.Json) ?? [],
-                meta.GetProperty("current_page").GetInt32(), meta.GetProperty("last_page").GetInt32(),
-                meta.GetProperty("per_page").GetInt32(), meta.GetProperty("total").GetInt32());
-        }, "a page of channel events");
+        return await transport.PageAsync<ChannelEvent, ChannelEventPage>(url, (items, current, last, size, total) => new ChannelEventPage(items, current, last, size, total),
+            "a page of channel events", cancellationToken).ConfigureAwait(false);
     }
 }

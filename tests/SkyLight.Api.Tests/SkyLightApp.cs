@@ -37,9 +37,12 @@ public class SkyLightApp : WebApplicationFactory<Program>
     /// <summary>The service's clock, unless <see cref="UsesFakeClock"/> is false.</summary>
     public FakeTimeProvider Time { get; } = new(Start);
 
+    /// <summary>The service's clock when <see cref="UsesFakeClock"/> is false: real time that a test can move forward.</summary>
+    public ShiftingClock Clock { get; } = new();
+
     /// <summary>
     /// False for tests that talk to Unipile: its resilience pipeline (timeouts, retry delays) runs on the
-    /// service's TimeProvider and would never move on a fake one.
+    /// service's TimeProvider and would never move on a fake one. They get <see cref="Clock"/> instead.
     /// </summary>
     protected virtual bool UsesFakeClock => true;
     public CapturedLogs Logs { get; } = new();
@@ -73,10 +76,7 @@ public class SkyLightApp : WebApplicationFactory<Program>
         }
         builder.ConfigureLogging(logging => logging.AddProvider(Logs).AddFilter<CapturedLogs>(null, LogLevel.Trace));
         builder.ConfigureTestServices(services => services.AddSingleton<Microsoft.EntityFrameworkCore.Diagnostics.IInterceptor>(Gate));
-        if (UsesFakeClock)
-        {
-            builder.ConfigureTestServices(services => services.AddSingleton<TimeProvider>(Time));
-        }
+        builder.ConfigureTestServices(services => services.AddSingleton<TimeProvider>(UsesFakeClock ? Time : Clock));
     }
 
     /// <summary>A fresh workspace with one key, and a client that sends it as <c>X-Api-Key</c>.</summary>

@@ -4,7 +4,13 @@ namespace SkyLight.Api.Tests.Channels;
 
 public sealed class ShortAttemptsApp : ChannelsApp
 {
-    public ShortAttemptsApp() => Settings["Channels:AttemptLifetime"] = "00:00:01";
+    public ShortAttemptsApp() => Settings["Channels:AttemptLifetime"] = Lifetime.ToString();
+
+    /// <summary>How long an attempt lives here: the tests move the clock past it.</summary>
+    public static TimeSpan Lifetime => TimeSpan.FromMinutes(1);
+
+    /// <summary>The attempts started so far are past their lifetime.</summary>
+    public void OutliveAttempts() => Clock.Advance(Lifetime + TimeSpan.FromSeconds(1));
 }
 
 /// <summary>Attempts nobody completes end as CREATION_FAIL, and their Unipile accounts are deleted.</summary>
@@ -16,7 +22,7 @@ public sealed class AttemptExpiryTests(ShortAttemptsApp app) : IClassFixture<Sho
         var workspace = await app.NewWorkspaceAsync();
         var accountId = (await ChannelsApp.ConnectAsync(workspace.Client, "whatsapp")).GetProperty("account_id").GetString()!;
 
-        await Task.Delay(1200, TestContext.Current.CancellationToken);
+        app.OutliveAttempts();
         var status = await ChannelsApp.StatusAsync(workspace.Client, "whatsapp", accountId);
 
         Assert.Equal((false, false, false, "CREATION_FAIL"),
@@ -32,6 +38,7 @@ public sealed class AttemptExpiryTests(ShortAttemptsApp app) : IClassFixture<Sho
         var accountId = (await ChannelsApp.ConnectAsync(workspace.Client, "telegram")).GetProperty("account_id").GetString()!;
 
         // nobody polls: the expiry job alone ends the attempt and deletes the account
+        app.OutliveAttempts();
         await ChannelsApp.WaitUntilAsync(async () => !(await app.EmulatorAccountIdsAsync()).Contains(accountId), "the expiry job did not run", seconds: 5);
         var status = await ChannelsApp.StatusAsync(workspace.Client, "telegram", accountId);
 
@@ -48,6 +55,7 @@ public sealed class AttemptExpiryTests(ShortAttemptsApp app) : IClassFixture<Sho
         var connect = await workspace.Client.PostAsJsonAsync("/api/v1/channels/instagram/connect", new { username, password = "pw" }, TestContext.Current.CancellationToken);
         var accountId = (await connect.BodyAsync()).GetProperty("data").GetProperty("account_id").GetString()!;
 
+        app.OutliveAttempts();
         await ChannelsApp.WaitUntilAsync(async () => !(await app.EmulatorAccountIdsAsync()).Contains(accountId), "the expiry job did not delete the account", seconds: 5);
         var solve = await workspace.Client.PostAsJsonAsync("/api/v1/channels/instagram/2fa", new { account_id = accountId, code = "123456" }, TestContext.Current.CancellationToken);
 
@@ -61,7 +69,7 @@ public sealed class AttemptExpiryTests(ShortAttemptsApp app) : IClassFixture<Sho
     {
         var workspace = await app.NewWorkspaceAsync();
         var first = (await ChannelsApp.ConnectAsync(workspace.Client, "whatsapp")).GetProperty("account_id").GetString()!;
-        await Task.Delay(1200, TestContext.Current.CancellationToken);
+        app.OutliveAttempts();
         await ChannelsApp.StatusAsync(workspace.Client, "whatsapp", first);
 
         var second = (await ChannelsApp.ConnectAsync(workspace.Client, "whatsapp")).GetProperty("account_id").GetString()!;

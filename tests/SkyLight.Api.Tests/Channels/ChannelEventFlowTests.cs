@@ -92,6 +92,7 @@ public sealed class ExpiryEventTests(ShortAttemptsApp app) : IClassFixture<Short
         var workspace = await app.NewWorkspaceAsync();
         await ChannelsApp.ConnectAsync(workspace.Client, "telegram");
 
+        app.OutliveAttempts();
         var events = await Events.WaitForAsync(workspace, "telegram", 2);
 
         Events.AssertIs(events[1], "channel.connect_expired", "qr_expired", null, ("CONNECTING", false), ("CREATION_FAIL", false));

@@ -92,7 +92,7 @@ public sealed class ChannelEventTests(ChannelsApp app) : IClassFixture<ChannelsA
             var body = System.Text.Json.JsonSerializer.Serialize(new { AccountStatus = new { account_id = accountId, account_type = "WHATSAPP", message } });
             Assert.Equal(HttpStatusCode.OK, (await app.PostWebhookAsync(body, app.WebhookSecret)).StatusCode);
         }
-        await InboxDrainedAsync();
+        await app.InboxDrainedAsync();
 
         var events = await Events.AllAsync(workspace, "whatsapp");
         Assert.Equal(settled.Select(e => e.Id), events.Select(e => e.Id));
@@ -203,13 +203,6 @@ public sealed class ChannelEventTests(ChannelsApp app) : IClassFixture<ChannelsA
                 .ExecuteUpdateAsync(s => s.SetProperty(l => l.LeasedUntil, DateTimeOffset.UnixEpoch), Ct);
         }
         await app.Services.GetRequiredService<ChannelHealthPass>().RunOnceAsync(Ct);
-    }
-
-    private async Task InboxDrainedAsync()
-    {
-        await using var scope = app.Services.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<SkyLightDb>();
-        await ChannelsApp.WaitUntilAsync(async () => !await db.WebhookInbox.AnyAsync(i => i.SetAsideAt == null, Ct), "the webhook inbox never drained");
     }
 }
 

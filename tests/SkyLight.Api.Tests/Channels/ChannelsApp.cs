@@ -108,7 +108,11 @@ public class ChannelsApp : SkyLightApp
             }
             else if (update.IsFinal)
             {
-                Assert.True(update.Status.Completed, $"the {type} login did not complete: {update.Status}");
+                if (!update.Status.Completed)
+                {
+                    var journal = await sdk.Channels.GetEventsAsync(new ChannelEventQuery { After = 0, PerPage = 100 }, Ct);
+                    Assert.Fail($"the {type} login did not complete: {update.Status}; its journal: {string.Join("; ", journal.Items)}");
+                }
                 return (update.Status.Id, update.Connection.AccountId);
             }
         }
@@ -124,9 +128,23 @@ public class ChannelsApp : SkyLightApp
         await WaitUntilAsync(async () => (await EmulatorAsync(HttpMethod.Get, "/_emulator/webhook-deliveries")).EnumerateArray()
             .Count(d => d.GetProperty("account_id").GetString() == accountId && d.GetProperty("response_status").ValueKind == JsonValueKind.Number) >= count,
             $"{count} webhooks for {accountId} were never delivered");
+        await InboxDrainedAsync();
+    }
+
+    /// <summary>Waits until every stored webhook is applied (or set aside).</summary>
+    public async Task InboxDrainedAsync()
+    {
         await using var scope = Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<SkyLightDb>();
         await WaitUntilAsync(async () => !await db.WebhookInbox.AnyAsync(i => i.SetAsideAt == null), "the webhook inbox never drained");
+    }
+
+    /// <summary>Waits until every queued Unipile deletion is done (or set aside).</summary>
+    public async Task DeletionsDoneAsync()
+    {
+        await using var scope = Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<SkyLightDb>();
+        await WaitUntilAsync(async () => !await db.RemoteDeletions.AnyAsync(d => d.SetAsideAt == null), "queued Unipile deletions never ran");
     }
 
     public async Task<HttpResponseMessage> PostWebhookAsync(string body, string? secret, string contentType = "application/json")

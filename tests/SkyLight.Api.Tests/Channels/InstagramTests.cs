@@ -85,7 +85,7 @@ public sealed class InstagramTests(InstagramApp app) : IClassFixture<InstagramAp
 
         var first = await ResendAsync(workspace, accountId);
         var tooSoon = await ResendAsync(workspace, accountId);
-        await Task.Delay(1100, Ct);
+        app.Clock.Advance(TimeSpan.FromSeconds(1.1));
         var later = await ResendAsync(workspace, accountId);
 
         Assert.Equal(HttpStatusCode.OK, first.StatusCode);

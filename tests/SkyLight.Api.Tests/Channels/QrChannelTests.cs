@@ -125,7 +125,7 @@ public sealed class QrChannelTests(ChannelsApp app) : IClassFixture<ChannelsApp>
         await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => ChannelsApp.StatusAsync(workspace.Client, "whatsapp", accountId)));
         await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => ChannelsApp.StatusAsync(workspace.Client, "whatsapp", accountId)));
         var burst = await app.UnipileCallsAsync("GET", path);
-        await Task.Delay(2100, Ct);
+        app.Clock.Advance(TimeSpan.FromSeconds(2.1));
         await Task.WhenAll(Enumerable.Range(0, 5).Select(_ => ChannelsApp.StatusAsync(workspace.Client, "whatsapp", accountId)));
 
         Assert.Equal(1, burst);
@@ -143,7 +143,7 @@ public sealed class QrChannelTests(ChannelsApp app) : IClassFixture<ChannelsApp>
         {
             Assert.Equal(HttpStatusCode.OK, (await app.PostWebhookAsync(Webhook(late), app.WebhookSecret)).StatusCode);
         }
-        await Task.Delay(300, Ct);
+        await app.InboxDrainedAsync();
         var afterReplays = await ChannelsApp.StatusAsync(workspace.Client, "whatsapp");
 
         // Unipile now says CREDENTIALS, but the only webhook to arrive is an old OK: the truth wins
@@ -153,7 +153,7 @@ public sealed class QrChannelTests(ChannelsApp app) : IClassFixture<ChannelsApp>
 
         // and a late copy of CREATION_SUCCESS must not revive the lost session
         await app.PostWebhookAsync(Webhook("CREATION_SUCCESS"), app.WebhookSecret);
-        await Task.Delay(300, Ct);
+        await app.InboxDrainedAsync();
         var afterLateCreation = await ChannelsApp.StatusAsync(workspace.Client, "whatsapp");
 
         Assert.Equal(("OK", true), (afterReplays.GetProperty("sync_status").GetString(), afterReplays.GetProperty("is_connected").GetBoolean()));
@@ -169,7 +169,7 @@ public sealed class QrChannelTests(ChannelsApp app) : IClassFixture<ChannelsApp>
         await app.EmulatorAsync(HttpMethod.Post, "/_emulator/faults", new { method = "POST", path = "/api/v1/accounts", delay_ms = 1000 });
 
         var second = workspace.Client.PostAsync("/api/v1/channels/whatsapp/connect", null, Ct);   // slow at Unipile
-        await Task.Delay(200, Ct);
+        await ChannelsApp.WaitUntilAsync(async () => await app.UnipileCallsAsync("POST", "/api/v1/accounts") >= 2, "the second connect never reached Unipile");
         await app.ScanAsync(first);
         await ChannelsApp.PollStatusAsync(workspace.Client, "whatsapp", first, s => s.GetProperty("completed").GetBoolean());
         var response = await second;
@@ -177,7 +177,7 @@ public sealed class QrChannelTests(ChannelsApp app) : IClassFixture<ChannelsApp>
         await response.AssertErrorAsync(409, "WhatsApp is already connected. Disconnect it first.");
         var status = await ChannelsApp.StatusAsync(workspace.Client, "whatsapp", first);
         Assert.Equal((true, "OK"), (status.GetProperty("completed").GetBoolean(), status.GetProperty("sync_status").GetString()));
-        await Task.Delay(300, Ct);
+        await app.DeletionsDoneAsync();
         Assert.Contains(first, await app.EmulatorAccountIdsAsync());
     }
 

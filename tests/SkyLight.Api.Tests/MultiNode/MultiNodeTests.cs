@@ -178,9 +178,10 @@ public sealed class MultiNodeTests(TwoNodes nodes) : IClassFixture<TwoNodes>
         Assert.SkipUnless(TwoNodes.Available, TwoNodes.SkipReason);
         using var a = TwoNodes.Client(nodes.PortA);
         using var subscription = await nodes.Observer!.Services.GetRequiredService<ChannelEventFeed>().SubscribeAsync(Ct);
+        var receiver = new FeedReceiver(subscription);
 
         var produced = await ProduceEventsOnNodeAAsync(a, workspaces: 100);   // connect + disconnect: 200 events
-        var received = await ReceiveAsync(subscription, produced);
+        var received = await receiver.UntilAsync(produced);
 
         var delays = received.Select(r => (r.ReceivedAt - r.Event.OccurredAt).TotalMilliseconds).Order().ToList();
         TestReport.Line($"multi-node: change feed, commit on node A → subscriber on another node, {delays.Count} events: " +
@@ -194,12 +195,13 @@ public sealed class MultiNodeTests(TwoNodes nodes) : IClassFixture<TwoNodes>
         Assert.SkipUnless(TwoNodes.Available, TwoNodes.SkipReason);
         using var a = TwoNodes.Client(nodes.PortA);
         using var subscription = await nodes.Observer!.Services.GetRequiredService<ChannelEventFeed>().SubscribeAsync(Ct);
+        var receiver = new FeedReceiver(subscription);
 
         var killed = await TerminateListenersAsync();
         var produced = await ProduceEventsOnNodeAAsync(a, workspaces: 25);
         await TerminateListenersAsync();
         produced.AddRange(await ProduceEventsOnNodeAAsync(a, workspaces: 25));
-        var received = await ReceiveAsync(subscription, produced);
+        var received = await receiver.UntilAsync(produced);
 
         TestReport.Line($"multi-node: listener connections killed twice ({killed} at first) while 100 events committed; received {received.Count(r => produced.Contains(r.Event.Id))}");
         Assert.True(killed >= 1, "no listening connection was found to kill");
@@ -223,21 +225,6 @@ public sealed class MultiNodeTests(TwoNodes nodes) : IClassFixture<TwoNodes>
         var hashes = keys.Select(SkyLight.Api.Workspaces.ApiKey.HashOf).ToList();
         var ids = await db.ApiKeys.Where(k => hashes.Contains(k.Hash)).Select(k => k.WorkspaceId).ToListAsync(Ct);
         return await db.ChannelEvents.IgnoreQueryFilters().Where(e => ids.Contains(e.WorkspaceId)).Select(e => e.Id).ToListAsync(Ct);
-    }
-
-    private static async Task<List<(ChannelEvent Event, DateTimeOffset ReceivedAt)>> ReceiveAsync(FeedSubscription subscription, List<long> expected)
-    {
-        var wanted = expected.ToHashSet();
-        var received = new List<(ChannelEvent, DateTimeOffset)>();
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        timeout.CancelAfter(TimeSpan.FromSeconds(30));
-        while (wanted.Count > 0)
-        {
-            var next = await subscription.Events.ReadAsync(timeout.Token);
-            received.Add((next, TimeProvider.System.GetUtcNow()));
-            wanted.Remove(next.Id);
-        }
-        return received;
     }
 
     /// <summary>Ends every node's LISTEN connection on this database, as a network cut or a restarted PgBouncer would.</summary>
@@ -276,5 +263,44 @@ public sealed class MultiNodeTests(TwoNodes nodes) : IClassFixture<TwoNodes>
             (status = (await (await TwoNodes.Send(client, key, HttpMethod.Get, $"/api/v1/channels/whatsapp/status?account_id={accountId}")).BodyAsync())
                 .GetProperty("data")).GetProperty("completed").GetBoolean(), "never completed");
         return status;
+    }
+}
+
+/// <summary>Reads a feed subscription as events arrive, noting when each one did.</summary>
+internal sealed class FeedReceiver
+{
+    private readonly List<(ChannelEvent Event, DateTimeOffset ReceivedAt)> _received = [];
+    private readonly Task _reading;
+
+    public FeedReceiver(FeedSubscription subscription) => _reading = ReadAsync(subscription);
+
+    /// <summary>Every event received until all of <paramref name="expected"/> were (within 30 s), in arrival order.</summary>
+    public async Task<List<(ChannelEvent Event, DateTimeOffset ReceivedAt)>> UntilAsync(List<long> expected)
+    {
+        var wanted = expected.ToHashSet();
+        await ChannelsApp.WaitUntilAsync(() => Task.FromResult(Snapshot().Count(r => wanted.Contains(r.Event.Id)) == wanted.Count || _reading.IsFaulted),
+            "the subscriber did not receive every event", seconds: 30);
+        await (_reading.IsFaulted ? _reading : Task.CompletedTask);
+        return Snapshot();
+    }
+
+    private List<(ChannelEvent Event, DateTimeOffset ReceivedAt)> Snapshot()
+    {
+        lock (_received)
+        {
+            return [.. _received];
+        }
+    }
+
+    private async Task ReadAsync(FeedSubscription subscription)
+    {
+        await foreach (var next in subscription.Events.ReadAllAsync())
+        {
+            var at = TimeProvider.System.GetUtcNow();
+            lock (_received)
+            {
+                _received.Add((next, at));
+            }
+        }
     }
 }

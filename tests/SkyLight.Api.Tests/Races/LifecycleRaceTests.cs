@@ -1,5 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using SkyLight.Api.Channels;
 using SkyLight.Api.Tests.Channels;
 
@@ -60,7 +62,8 @@ public sealed class LifecycleRaceTests(ChannelsApp app) : IClassFixture<Channels
         var stalled = app.Gate.ArmTransaction(nameof(AttemptStore));
         var connect = workspace.Client.PostAsync("/api/v1/channels/whatsapp/connect", null, Ct);
         await stalled.WaitAsync(TimeSpan.FromSeconds(10), Ct);
-        await Task.Delay(TimeSpan.FromSeconds(10), Ct);   // the stall: Grace is 8 s with Unipile:RequestTimeout 2 s
+        app.Clock.Advance(TimeSpan.FromSeconds(10));   // the stall: Grace is 8 s with Unipile:RequestTimeout 2 s
+        await ChannelsApp.WaitUntilAsync(async () => !await IntentsLeftAsync(), "the reconciler never took the stalled connect's intent");
         app.Gate.Release();
 
         // the reconciler took the intent first: the connect must not answer 200 for an account being deleted
@@ -131,10 +134,45 @@ public sealed class LifecycleRaceTests(ChannelsApp app) : IClassFixture<Channels
         var accountId = (await ChannelsApp.ConnectAsync(workspace.Client, "whatsapp")).GetProperty("account_id").GetString()!;
         var body = "{\"AccountStatus\":{\"account_id\":\"" + accountId + "\",\"account_type\":\"WHATSAPP\",\"message\":\"CREATION_SUCCESS\"}}";
         Assert.Equal(HttpStatusCode.OK, (await app.PostWebhookAsync(body, app.WebhookSecret)).StatusCode);
-        await Task.Delay(1000, Ct);
+        await app.InboxDrainedAsync();
 
         var status = await ChannelsApp.StatusAsync(workspace.Client, "whatsapp", accountId);
         Assert.False(status.GetProperty("is_connected").GetBoolean(), $"an unscanned QR shows connected: {status}");
         await workspace.Client.PostAsync("/api/v1/channels/whatsapp/disconnect", null, Ct);
+    }
+
+    /// <summary>
+    /// A status held between its first and its second read while the scan completes the login: read in the wrong order,
+    /// it showed the completed attempt with the channel from before (completed and in_progress both false: "failed").
+    /// </summary>
+    [Fact]
+    public async Task AStatusReadAcrossACompletionNeverShowsTheLoginAsFailed()
+    {
+        var workspace = await app.NewWorkspaceAsync();
+        var accountId = (await ChannelsApp.ConnectAsync(workspace.Client, "whatsapp")).GetProperty("account_id").GetString()!;
+
+        var held = app.Gate.Arm(ChannelStatusReader.FirstReadTag);
+        var status = ChannelsApp.StatusAsync(workspace.Client, "whatsapp", accountId);
+        await held.WaitAsync(TimeSpan.FromSeconds(10), Ct);
+        await app.ScanAsync(accountId);
+        await ChannelsApp.WaitUntilAsync(async () => await ConnectedAsync(accountId), "the scan never completed the login");
+        app.Gate.Release();
+        var answer = await status;
+
+        Assert.True(answer.GetProperty("completed").GetBoolean() || answer.GetProperty("in_progress").GetBoolean(), $"the login showed as failed: {answer}");
+        await workspace.Client.PostAsync("/api/v1/channels/whatsapp/disconnect", null, Ct);
+    }
+
+    private async Task<bool> ConnectedAsync(string accountId)
+    {
+        await using var scope = app.Services.CreateAsyncScope();
+        return await scope.ServiceProvider.GetRequiredService<Data.SkyLightDb>().Channels.IgnoreQueryFilters()
+            .AnyAsync(c => c.UnipileAccountId == accountId && c.IsConnected, Ct);
+    }
+
+    private async Task<bool> IntentsLeftAsync()
+    {
+        await using var scope = app.Services.CreateAsyncScope();
+        return await scope.ServiceProvider.GetRequiredService<Data.SkyLightDb>().AccountCreations.AnyAsync(Ct);
     }
 }
