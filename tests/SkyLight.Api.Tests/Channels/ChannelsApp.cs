@@ -25,6 +25,8 @@ public class ChannelsApp : SkyLightApp
         Settings["Channels:RetryBaseDelay"] = "00:00:00.100";
         Settings["Unipile:RequestTimeout"] = "00:00:02";
         Settings["Unipile:RetryDelay"] = "00:00:00.020";
+        // tests poll every 50 ms while they wait: the per-key limit (tested on its own) must not answer for Unipile
+        Settings["RateLimiting:PermitLimit"] = "100000";
     }
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;

@@ -14,7 +14,6 @@ public sealed class FaultStormApp : ChannelsApp
         Settings["Channels:AttemptLifetime"] = "00:00:03";
         Settings["Channels:HealthInterval"] = "00:00:02";
         Settings["Channels:StatusPollInterval"] = "00:00:00.300";
-        Settings["RateLimiting:PermitLimit"] = "100000";
     }
 }
 
