@@ -37,6 +37,8 @@ internal static class ChannelTypes
     public const string Telegram = "telegram";
     public const string Instagram = "instagram";
 
+    public static readonly string[] All = [WhatsApp, Telegram, Instagram];
+
     public static string Provider(string type) => type switch
     {
         WhatsApp => Unipile.UnipileProvider.WhatsApp,

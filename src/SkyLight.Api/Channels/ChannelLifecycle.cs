@@ -69,9 +69,7 @@ internal sealed class ChannelLifecycle(SkyLightDb db, TimeProvider time, ILogger
         }
         var now = time.GetUtcNow();
         var before = Before(channel);
-        attempt.State = end == AttemptEnd.Replaced && !attempt.IsReconnect ? AttemptStates.Cancelled : AttemptStates.Failed;
-        attempt.EndedAt = now;
-        attempt.QrCode = null;
+        attempt.End(end == AttemptEnd.Replaced && !attempt.IsReconnect ? AttemptStates.Cancelled : AttemptStates.Failed, now);
         if (!attempt.IsReconnect)
         {
             QueueDeletion(attempt.UnipileAccountId, now);
@@ -175,13 +173,8 @@ internal sealed class ChannelLifecycle(SkyLightDb db, TimeProvider time, ILogger
         }
         var before = Before(channel);
         db.Channels.Remove(channel);
-        db.Record(new ChannelEvent
-        {
-            WorkspaceId = channel.WorkspaceId, ChannelType = channel.Type, ChannelId = channel.Id, Subject = channel,
-            UnipileAccountId = channel.UnipileAccountId, Type = ChannelEventType.Disconnected, Reason = StatusReason.DisconnectedByUser,
-            Source = ChangeSource.User, PreviousSyncStatus = before.SyncStatus, PreviousIsConnected = before.IsConnected,
-            SyncStatus = null, IsConnected = false, OccurredAt = now,
-        });
+        Record(ChannelEventType.Disconnected, channel, channel.UnipileAccountId, StatusReason.DisconnectedByUser, ChangeSource.User, before, now,
+            after: new Snapshot(null, false));   // no channel is left to have a status
     }
 
     /// <summary>Queues a Unipile account this service no longer tracks for deletion, with whatever else the caller saves.</summary>
@@ -198,9 +191,7 @@ internal sealed class ChannelLifecycle(SkyLightDb db, TimeProvider time, ILogger
             return;
         }
         var before = Before(channel);
-        pending.State = AttemptStates.Completed;
-        pending.EndedAt = now;
-        pending.QrCode = null;
+        pending.End(AttemptStates.Completed, now);
         if (channel.UnipileAccountId is { } previous && previous != pending.UnipileAccountId)
         {
             QueueDeletion(previous, now);   // a channel holds one Unipile account
@@ -238,13 +229,18 @@ internal sealed class ChannelLifecycle(SkyLightDb db, TimeProvider time, ILogger
         return true;
     }
 
-    private void Record(ChannelEventType type, Channel channel, string? accountId, StatusReason reason, ChangeSource source, Snapshot before, DateTimeOffset now) =>
+    /// <summary>Adds the event of a change to the unit of work: the channel's status before it, and after (its status now, unless given).</summary>
+    private void Record(ChannelEventType type, Channel channel, string? accountId, StatusReason reason, ChangeSource source, Snapshot before,
+        DateTimeOffset now, Snapshot? after = null)
+    {
+        after ??= Snapshot.Current(channel);
         db.Record(new ChannelEvent
         {
             WorkspaceId = channel.WorkspaceId, ChannelType = channel.Type, ChannelId = channel.Id, Subject = channel, UnipileAccountId = accountId,
             Type = type, Reason = reason, Source = source, PreviousSyncStatus = before.SyncStatus, PreviousIsConnected = before.IsConnected,
-            SyncStatus = channel.SyncStatus, IsConnected = channel.IsConnected, OccurredAt = now,
+            SyncStatus = after.SyncStatus, IsConnected = after.IsConnected ?? false, OccurredAt = now,
         });
+    }
 
     /// <summary>
     /// Whether Unipile's account shows a login behind a CREATION_SUCCESS webhook: running, or still syncing but with

@@ -45,7 +45,7 @@ internal static class ChannelsApi
         }
         channels.MapInstagram();
         channels.MapChannelEvents();
-        foreach (var type in new[] { ChannelTypes.WhatsApp, ChannelTypes.Telegram, ChannelTypes.Instagram })
+        foreach (var type in ChannelTypes.All)
         {
             var name = ChannelNames.Display(type);
             channels.MapPost($"/{type}/refresh", (SkyLightDb db, ChannelSync sync, CurrentWorkspace workspace, CancellationToken ct) =>

@@ -32,10 +32,12 @@ internal sealed class ConnectAttempt
 
     public bool IsPending => State == AttemptStates.Pending;
 
+    /// <summary>Ends the attempt in <paramref name="state"/>; an ended attempt's QR is never shown again.</summary>
     public void End(string state, DateTimeOffset now)
     {
         State = state;
         EndedAt = now;
+        QrCode = null;
     }
 }
 

@@ -11,8 +11,8 @@ namespace SkyLight.Api.Data;
 /// </summary>
 internal sealed class CommitSignals(IServiceProvider services)
 {
-    /// <summary>What a transaction added: deletions to make, webhooks to apply, and the last event it journaled.</summary>
-    public readonly record struct Pending(bool Deletions, bool Webhooks, long? LastEventId);
+    /// <summary>What a transaction added: deletions to make, webhooks to apply, channel events to hand out.</summary>
+    public readonly record struct Pending(bool Deletions, bool Webhooks, bool Events);
 
     public void Signal(Pending pending)
     {
@@ -24,7 +24,7 @@ internal sealed class CommitSignals(IServiceProvider services)
         {
             services.GetRequiredService<WebhookInboxProcessor>().Wake();
         }
-        if (pending.LastEventId is not null)
+        if (pending.Events)
         {
             services.GetRequiredService<ChannelEventFeed>().Wake();
         }

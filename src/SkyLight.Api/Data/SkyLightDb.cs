@@ -254,7 +254,7 @@ internal abstract class SkyLightDb(DbContextOptions options, CurrentWorkspace wo
         {
             channelEvent.ChannelId = channelEvent.Subject?.Id ?? channelEvent.ChannelId;
         }
-        var postgres = Database.ProviderName == "Npgsql.EntityFrameworkCore.PostgreSQL";
+        var postgres = Database.IsNpgsql();
         if (postgres)
         {
             await Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock({ChannelEventFeed.JournalLock})", ct);
@@ -268,13 +268,12 @@ internal abstract class SkyLightDb(DbContextOptions options, CurrentWorkspace wo
         {
             _writingJournal = false;
         }
-        var last = events.Max(e => e.Id);
         if (postgres)
         {
-            var payload = last.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            await Database.ExecuteSqlAsync($"SELECT pg_notify({ChannelEventFeed.NotifyChannel}, {payload})", ct);
+            var last = events.Max(e => e.Id).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            await Database.ExecuteSqlAsync($"SELECT pg_notify({ChannelEventFeed.NotifyChannel}, {last})", ct);
         }
-        _uncommitted = _uncommitted with { LastEventId = last };
+        _uncommitted = _uncommitted with { Events = true };
     }
 
     /// <summary>The transaction committed: whoever waits for what it added is told now.</summary>

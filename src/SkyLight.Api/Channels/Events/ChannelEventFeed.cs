@@ -33,9 +33,6 @@ internal sealed class ChannelEventFeed(IServiceScopeFactory scopes, TimeProvider
     private List<ChannelWriter<ChannelEvent>> _subscribers = [];
     private long _last = -1;
 
-    /// <summary>The id of the last event handed to subscribers.</summary>
-    public long LastEventId => Volatile.Read(ref _last);
-
     /// <summary>There may be new events: read the journal now.</summary>
     public void Wake()
     {
@@ -78,7 +75,7 @@ internal sealed class ChannelEventFeed(IServiceScopeFactory scopes, TimeProvider
         await using (var scope = scopes.CreateAsyncScope())
         {
             var db = scope.ServiceProvider.GetRequiredService<SkyLightDb>();
-            postgres = db.Database.ProviderName == "Npgsql.EntityFrameworkCore.PostgreSQL";
+            postgres = db.Database.IsNpgsql();
             connectionString = db.Database.GetConnectionString();
             while (_last < 0)
             {
@@ -139,7 +136,7 @@ internal sealed class ChannelEventFeed(IServiceScopeFactory scopes, TimeProvider
                 subscriber.TryWrite(channelEvent);
             }
         }
-        Volatile.Write(ref _last, events[^1].Id);
+        _last = events[^1].Id;   // read and written by this loop only
         return events.Count;
     }
 

@@ -15,8 +15,6 @@ namespace SkyLight.Api.Channels.Events;
 /// </summary>
 internal static class ChannelEventsApi
 {
-    private static readonly string[] Types = [ChannelTypes.WhatsApp, ChannelTypes.Telegram, ChannelTypes.Instagram];
-
     public static void MapChannelEvents(this RouteGroupBuilder channels)
     {
         channels.MapGet("/events", ([FromQuery] string? type, [FromQuery] string? page, [FromQuery(Name = "per_page")] string? perPage,
@@ -25,7 +23,7 @@ internal static class ChannelEventsApi
             .WithName("ListChannelEvents")
             .WithSummary("The timeline of every channel: newest first with paging, or oldest first after an event id (?after=).")
             .Errors(422);
-        foreach (var type in Types)
+        foreach (var type in ChannelTypes.All)
         {
             channels.MapGet($"/{type}/events", ([FromQuery] string? page, [FromQuery(Name = "per_page")] string? perPage, [FromQuery] string? after,
                     SkyLightDb db, CurrentWorkspace workspace, CancellationToken ct) => List(type, page, perPage, after, db, workspace, ct))
@@ -39,9 +37,9 @@ internal static class ChannelEventsApi
         string? type, string? page, string? perPage, string? after, SkyLightDb db, CurrentWorkspace workspace, CancellationToken ct)
     {
         var errors = new Dictionary<string, string[]>();
-        if (type is not null && !Types.Contains(type))
+        if (type is not null && !ChannelTypes.All.Contains(type))
         {
-            errors["type"] = [$"The type must be one of: {string.Join(", ", Types)}."];
+            errors["type"] = [$"The type must be one of: {string.Join(", ", ChannelTypes.All)}."];
         }
         var paging = Paging.Read(page, perPage, errors);
         long? afterId = null;
