@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using SkyLight.Api.Channels.Events;
 using SkyLight.Api.Data;
+using SkyLight.Api.Tenancy;
 
 namespace SkyLight.Api.Channels;
 
@@ -8,15 +9,14 @@ namespace SkyLight.Api.Channels;
 internal sealed record ChannelStatusView(Channel Channel, bool Completed, bool InProgress);
 
 /// <summary>
-/// Reads a channel and its attempt for the status endpoint. While a login is pending it lets the lifecycle end it
-/// when its time is up, or has <see cref="StatusPoller"/> ask Unipile, so a lost webhook never leaves anyone polling
-/// forever; then it reads again what that decided.
+/// Serves status from <see cref="ChannelReadModel"/>. While a login is pending it lets the lifecycle end it when its time
+/// is up, or has <see cref="StatusPoller"/> ask Unipile, so a lost webhook never leaves anyone polling forever; then it
+/// reads again what that decided. Only that path touches the database: the request's services are resolved there, so
+/// a status of a settled channel builds no database context at all.
 /// </summary>
-internal sealed class ChannelStatusReader(SkyLightDb db, ChannelLifecycle lifecycle, StatusPoller poller, TimeProvider time)
+internal sealed class ChannelStatusReader(ChannelReadModel model, CurrentWorkspace workspace, StatusPoller poller, TimeProvider time,
+    IServiceProvider requestServices)
 {
-    /// <summary>Names the status's first read in SQL, for traces and for the test that holds a status between its two reads.</summary>
-    public const string FirstReadTag = "status: first read";
-
     /// <summary>Null when the workspace has no such channel, or the account is neither the channel's nor one of its attempts.</summary>
     public async Task<ChannelStatusView?> ReadAsync(string type, string? accountId, CancellationToken ct)
     {
@@ -24,10 +24,9 @@ internal sealed class ChannelStatusReader(SkyLightDb db, ChannelLifecycle lifecy
         {
             return null;
         }
-        // the attempt first, then the channel: read the other way round, the two could straddle a completion and show
-        // a completed attempt on a channel that is not connected yet
-        var attempt = await AttemptAsync(type, accountId, ct);
-        var channel = await db.Channels.AsNoTracking().SingleOrDefaultAsync(c => c.Type == type, ct);
+        var snapshot = await model.GetAsync(requestServices, workspace.Id, type, ct);
+        var channel = snapshot.Channel;
+        var attempt = await AttemptAsync(snapshot, type, accountId, ct);
         if (channel is null || (accountId is not null && attempt is null && channel.UnipileAccountId != accountId))
         {
             return null;
@@ -37,20 +36,23 @@ internal sealed class ChannelStatusReader(SkyLightDb db, ChannelLifecycle lifecy
         {
             if (time.GetUtcNow() >= attempt.ExpiresAt)
             {
-                await AttemptExpiry.ExpireAsync(db, lifecycle, attempt.Id, ChangeSource.StatusPoll, ct);
+                await AttemptExpiry.ExpireAsync(requestServices.GetRequiredService<SkyLightDb>(), requestServices.GetRequiredService<ChannelLifecycle>(),
+                    attempt.Id, ChangeSource.StatusPoll, ct);
             }
             else
             {
                 await poller.PollIfDueAsync(attempt.UnipileAccountId, ct);
             }
-            // what the expiry or the poll decided; a concurrent disconnect may have removed both meanwhile
-            var pendingAccount = attempt.UnipileAccountId;
-            attempt = await db.ConnectAttempts.AsNoTracking().SingleOrDefaultAsync(a => a.Id == attempt.Id, ct);
-            channel = await db.Channels.AsNoTracking().SingleOrDefaultAsync(c => c.Id == channel.Id, ct);
-            if (channel is null)
+            // what the expiry or the poll decided (their commits dropped the snapshot); a concurrent disconnect may have
+            // removed both meanwhile, and a newer attempt means this one was replaced
+            snapshot = await model.GetAsync(requestServices, workspace.Id, type, ct);
+            if (snapshot.Channel is null)
             {
                 return null;
             }
+            channel = snapshot.Channel;
+            var pendingAccount = attempt.UnipileAccountId;
+            attempt = snapshot.LatestAttempt?.Id == attempt.Id ? snapshot.LatestAttempt : null;
             if (attempt is not { IsPending: true })
             {
                 poller.Forget(pendingAccount);
@@ -62,9 +64,25 @@ internal sealed class ChannelStatusReader(SkyLightDb db, ChannelLifecycle lifecy
         return new ChannelStatusView(channel, completed, !completed && attempt is { IsPending: true });
     }
 
-    /// <summary>The pending attempt, or the latest attempt for the account asked about.</summary>
-    private Task<ConnectAttempt?> AttemptAsync(string type, string? accountId, CancellationToken ct) =>
-        db.ConnectAttempts.AsNoTracking().TagWith(FirstReadTag)
-            .Where(a => a.ChannelType == type && (accountId == null ? a.State == AttemptStates.Pending : a.UnipileAccountId == accountId))
-            .OrderByDescending(a => a.Id).FirstOrDefaultAsync(ct);
+    /// <summary>
+    /// The pending attempt, or the latest attempt for the account asked about: the snapshot's, unless the account is an
+    /// older attempt's (rare: someone polls a QR that was replaced), which only the database still knows.
+    /// </summary>
+    private async ValueTask<ConnectAttempt?> AttemptAsync(ChannelSnapshot snapshot, string type, string? accountId, CancellationToken ct)
+    {
+        if (snapshot.LatestAttempt is not { } latest)
+        {
+            return null;
+        }
+        if (accountId is null)
+        {
+            return latest.IsPending ? latest : null;
+        }
+        if (latest.UnipileAccountId == accountId)
+        {
+            return latest;
+        }
+        return await requestServices.GetRequiredService<SkyLightDb>().ConnectAttempts.AsNoTracking()
+            .Where(a => a.ChannelType == type && a.UnipileAccountId == accountId).OrderByDescending(a => a.Id).FirstOrDefaultAsync(ct);
+    }
 }

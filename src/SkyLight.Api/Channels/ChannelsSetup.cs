@@ -23,6 +23,8 @@ internal static class ChannelsSetup
         builder.Services.AddSingleton<Events.ChannelEventFeed>();
         builder.Services.AddHostedService(provider => provider.GetRequiredService<Events.ChannelEventFeed>());
         builder.Services.AddSingleton<Data.CommitSignals>();
+        builder.Services.AddSingleton<ChannelReadModel>();
+        builder.Services.AddHostedService(provider => provider.GetRequiredService<ChannelReadModel>());
         return builder;
     }
 

@@ -7,15 +7,33 @@ namespace SkyLight.Api.Data;
 
 /// <summary>
 /// Tells the queues and the event feed that a transaction committed work for them, so they start at once instead of
-/// at their next tick. <see cref="SkyLightDb"/> calls it after every commit; no caller has to remember.
+/// at their next tick, and this node's caches what it changed, so the node sees its own writes at once.
+/// <see cref="SkyLightDb"/> calls it after every commit; no caller has to remember.
 /// </summary>
 internal sealed class CommitSignals(IServiceProvider services)
 {
-    /// <summary>What a transaction added: deletions to make, webhooks to apply, channel events to hand out.</summary>
-    public readonly record struct Pending(bool Deletions, bool Webhooks, bool Events);
+    /// <summary>
+    /// What a transaction added (deletions to make, webhooks to apply, channel events to hand out) and changed (the
+    /// channels, by workspace and type, and the workspaces whose keys or settings moved).
+    /// </summary>
+    public readonly record struct Pending(bool Deletions, bool Webhooks, bool Events,
+        HashSet<(int WorkspaceId, string Type)>? Channels = null, HashSet<int>? Workspaces = null)
+    {
+        public Pending WithChannel(int workspaceId, string type) => this with { Channels = [.. Channels ?? [], (workspaceId, type)] };
+
+        public Pending WithWorkspace(int workspaceId) => this with { Workspaces = [.. Workspaces ?? [], workspaceId] };
+    }
 
     public void Signal(Pending pending)
     {
+        foreach (var (workspaceId, type) in pending.Channels ?? [])
+        {
+            services.GetRequiredService<ChannelReadModel>().Invalidate(workspaceId, type);
+        }
+        foreach (var workspaceId in pending.Workspaces ?? [])
+        {
+            services.GetRequiredService<Tenancy.ApiKeyCache>().WorkspaceChanged(workspaceId);
+        }
         if (pending.Deletions)
         {
             services.GetRequiredService<RemoteDeletionProcessor>().Wake();

@@ -294,19 +294,29 @@ internal abstract class SkyLightDb(DbContextOptions options, CurrentWorkspace wo
         }
     }
 
+    /// <summary>
+    /// Notes what this save adds that someone waits for (queue items), and what it changes that this node's caches hold
+    /// (channels and their attempts, workspaces and their keys), for <see cref="Committed"/> to tell.
+    /// </summary>
     private void NoteAddedWork()
     {
         foreach (var entry in ChangeTracker.Entries())
         {
-            if (entry.State == EntityState.Added)
+            if (entry.State is EntityState.Unchanged or EntityState.Detached)
             {
-                _uncommitted = entry.Entity switch
-                {
-                    RemoteDeletion => _uncommitted with { Deletions = true },
-                    WebhookInboxItem => _uncommitted with { Webhooks = true },
-                    _ => _uncommitted,
-                };
+                continue;
             }
+            _uncommitted = entry.Entity switch
+            {
+                RemoteDeletion when entry.State == EntityState.Added => _uncommitted with { Deletions = true },
+                // a webhook saved already leased is applied by the request that received it; the inbox is for what it leaves
+                WebhookInboxItem { LeasedUntil: null } when entry.State == EntityState.Added => _uncommitted with { Webhooks = true },
+                Channel channel => _uncommitted.WithChannel(channel.WorkspaceId, channel.Type),
+                ConnectAttempt attempt => _uncommitted.WithChannel(attempt.WorkspaceId, attempt.ChannelType),
+                Workspace workspace => _uncommitted.WithWorkspace(workspace.Id),
+                ApiKey key => _uncommitted.WithWorkspace(key.WorkspaceId),
+                _ => _uncommitted,
+            };
         }
     }
 

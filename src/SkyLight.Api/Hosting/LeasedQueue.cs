@@ -80,7 +80,7 @@ internal abstract class LeasedQueue<TItem>(IServiceScopeFactory scopes, TimeProv
             try
             {
                 await using var scope = scopes.CreateAsyncScope();
-                await ProcessAsync(id, scope.ServiceProvider, token);
+                await ProcessAsync(id, scope.ServiceProvider, claimed: false, token);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
@@ -91,12 +91,29 @@ internal abstract class LeasedQueue<TItem>(IServiceScopeFactory scopes, TimeProv
         return due.Count;
     }
 
-    private async Task ProcessAsync(long id, IServiceProvider services, CancellationToken ct)
+    /// <summary>
+    /// Works on an item this node saved already leased to itself (a webhook its receiver applies at once), in the
+    /// background and in a scope of its own. Should the node die first, the lease lapses and the loop takes it over.
+    /// </summary>
+    public void ProcessLeasedNow(long id) => _ = Task.Run(async () =>
+    {
+        try
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            await ProcessAsync(id, scope.ServiceProvider, claimed: true, CancellationToken.None);
+        }
+        catch (Exception e)
+        {
+            Log.LogWarning(e, "{Queue} item {ItemId} could not be processed; it is retried once its lease lapses", GetType().Name, id);
+        }
+    });
+
+    private async Task ProcessAsync(long id, IServiceProvider services, bool claimed, CancellationToken ct)
     {
         var db = services.GetRequiredService<SkyLightDb>();
         var now = Time.GetUtcNow();
         var leasedUntil = now + Options.LeaseDuration;
-        if (await db.Set<TItem>().Where(i => i.Id == id && i.SetAsideAt == null && (i.LeasedUntil == null || i.LeasedUntil < now))
+        if (!claimed && await db.Set<TItem>().Where(i => i.Id == id && i.SetAsideAt == null && (i.LeasedUntil == null || i.LeasedUntil < now))
                 .ExecuteUpdateAsync(s => s.SetProperty(i => i.LeasedUntil, leasedUntil), ct) == 0)
         {
             return;   // another node claimed it first

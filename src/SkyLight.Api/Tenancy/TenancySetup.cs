@@ -9,6 +9,8 @@ internal static class TenancySetup
     public static WebApplicationBuilder AddTenancy(this WebApplicationBuilder builder)
     {
         builder.Services.AddScoped<CurrentWorkspace>();
+        builder.Services.AddOptions<Hosting.CacheOptions>().BindConfiguration(Hosting.CacheOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<ApiKeyCache>();
         builder.Services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
         builder.Services.AddAuthorizationBuilder()

@@ -47,8 +47,17 @@ internal sealed class WorkspaceProvisioning(SkyLightDb db, TimeProvider time)
         return RevokeOutcome.Revoked(matches[0].Prefix);
     }
 
-    public async Task<bool> DeactivateAsync(int workspaceId, CancellationToken ct) =>
-        await db.Workspaces.Where(w => w.Id == workspaceId).ExecuteUpdateAsync(s => s.SetProperty(w => w.IsActive, false), ct) == 1;
+    /// <summary>Saved through the change tracker, so this node's key cache hears of it at once (other nodes within its bound).</summary>
+    public async Task<bool> DeactivateAsync(int workspaceId, CancellationToken ct)
+    {
+        if (await db.Workspaces.SingleOrDefaultAsync(w => w.Id == workspaceId, ct) is not { } workspace)
+        {
+            return false;
+        }
+        workspace.IsActive = false;
+        await db.SaveChangesAsync(ct);
+        return true;
+    }
 }
 
 internal sealed record RevokeOutcome(string? RevokedPrefix, string? Problem)

@@ -90,7 +90,14 @@ public class ChannelsApp : SkyLightApp
     public static async Task<JsonElement> PollStatusAsync(HttpClient client, string type, string? accountId, Func<JsonElement, bool> until)
     {
         JsonElement status = default;
-        await WaitUntilAsync(async () => until(status = await StatusAsync(client, type, accountId)), $"{type} status never matched; last was {status}");
+        try
+        {
+            await WaitUntilAsync(async () => until(status = await StatusAsync(client, type, accountId)), $"{type} status never matched");
+        }
+        catch (Xunit.Sdk.FailException)
+        {
+            Assert.Fail($"{type} status never matched; the last was {status}");
+        }
         return status;
     }
 

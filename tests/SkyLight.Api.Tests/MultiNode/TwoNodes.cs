@@ -15,6 +15,9 @@ public sealed class TwoNodes : IAsyncLifetime
 {
     public const string Secret = "multi-node-webhook-secret";
 
+    /// <summary>Requests per key and minute: low enough for the rate-limit test, high enough for a test that polls a bound.</summary>
+    public const int PermitLimit = 100;
+
     private readonly string _redisPrefix = $"multinode-{Guid.NewGuid():N}:";
 
     public TestDatabase Database { get; } = TestDatabase.New();
@@ -67,7 +70,7 @@ public sealed class TwoNodes : IAsyncLifetime
         "--SkyLight:PublicBaseUrl", $"http://127.0.0.1:{PortB}",   // Unipile's webhooks all go to node B
         "--Redis:Configuration", Environment.GetEnvironmentVariable("SKYLIGHT_TEST_REDIS")!,
         "--Redis:InstanceName", _redisPrefix,
-        "--RateLimiting:PermitLimit", "6",
+        "--RateLimiting:PermitLimit", PermitLimit.ToString(System.Globalization.CultureInfo.InvariantCulture),
         "--Channels:JobInterval", "00:00:00.200",
         "--Channels:LeaseDuration", "00:00:03",
         "--Channels:RetryBaseDelay", "00:00:00.200");

@@ -151,7 +151,7 @@ public sealed class LifecycleRaceTests(ChannelsApp app) : IClassFixture<Channels
         var workspace = await app.NewWorkspaceAsync();
         var accountId = (await ChannelsApp.ConnectAsync(workspace.Client, "whatsapp")).GetProperty("account_id").GetString()!;
 
-        var held = app.Gate.Arm(ChannelStatusReader.FirstReadTag);
+        var held = app.Gate.Arm(ChannelReadModel.FirstReadTag);
         var status = ChannelsApp.StatusAsync(workspace.Client, "whatsapp", accountId);
         await held.WaitAsync(TimeSpan.FromSeconds(10), Ct);
         await app.ScanAsync(accountId);

@@ -1,0 +1,101 @@
+using System.Collections.Concurrent;
+
+namespace SkyLight.Api.Hosting;
+
+/// <summary>
+/// A per-node cache whose entries are never served older than its maximum age, so whatever another node changed shows
+/// here within that bound even when nobody tells this node; this node's own changes <see cref="Invalidate"/> at once.
+/// Bounded in count: when full, expired entries go; if more than half are live, all go (a flood of new keys costs hits,
+/// never memory).
+/// </summary>
+/// <remarks>
+/// A fill reads <see cref="GenerationOf"/> before it reads the database and hands it to <see cref="Store"/>: an
+/// invalidation in between (the database changed after, or while, the fill read it) makes the store a no-op, so a slow
+/// read can never put back what a commit just invalidated. Generations are striped by key, so writes to one key do not
+/// stop fills of the others.
+/// </remarks>
+internal sealed class FreshCache<TKey, TValue>(TimeProvider time, TimeSpan maxAge, int capacity) where TKey : notnull
+{
+    private const int Stripes = 64;
+
+    private readonly ConcurrentDictionary<TKey, Entry> _entries = new();
+    private readonly long[] _generations = new long[Stripes];
+    private readonly long _maxAgeTicks = (long)(maxAge.TotalSeconds * time.TimestampFrequency);
+
+    public int Count => _entries.Count;
+
+    public bool TryGet(TKey key, out TValue value)
+    {
+        if (_entries.TryGetValue(key, out var entry) && time.GetTimestamp() - entry.StoredAt < _maxAgeTicks)
+        {
+            value = entry.Value;
+            return true;
+        }
+        value = default!;
+        return false;
+    }
+
+    /// <summary>Read before the database, passed to <see cref="Store"/> after.</summary>
+    public long GenerationOf(TKey key) => Volatile.Read(ref _generations[Stripe(key)]);
+
+    /// <summary>Keeps what a fill read, unless the key was invalidated since <paramref name="generation"/> was taken.</summary>
+    public void Store(TKey key, TValue value, long generation)
+    {
+        if (_maxAgeTicks <= 0 || GenerationOf(key) != generation)
+        {
+            return;
+        }
+        if (_entries.Count >= capacity)
+        {
+            Trim();
+        }
+        var entry = new Entry(value, time.GetTimestamp());
+        _entries[key] = entry;
+        if (GenerationOf(key) != generation)
+        {
+            _entries.TryRemove(KeyValuePair.Create(key, entry));   // invalidated while this was stored
+        }
+    }
+
+    public void Invalidate(TKey key)
+    {
+        Interlocked.Increment(ref _generations[Stripe(key)]);
+        _entries.TryRemove(key, out _);
+    }
+
+    /// <summary>Invalidates every entry whose value matches: rare changes that touch several keys (a workspace's keys).</summary>
+    public void InvalidateWhere(Func<TValue, bool> match)
+    {
+        for (var stripe = 0; stripe < Stripes; stripe++)
+        {
+            Interlocked.Increment(ref _generations[stripe]);
+        }
+        foreach (var (key, entry) in _entries)
+        {
+            if (match(entry.Value))
+            {
+                _entries.TryRemove(key, out _);
+            }
+        }
+    }
+
+    private void Trim()
+    {
+        var now = time.GetTimestamp();
+        foreach (var (key, entry) in _entries)
+        {
+            if (now - entry.StoredAt >= _maxAgeTicks)
+            {
+                _entries.TryRemove(key, out _);
+            }
+        }
+        if (_entries.Count > capacity / 2)
+        {
+            _entries.Clear();   // mostly live entries: start over rather than scan again at the next store
+        }
+    }
+
+    private static int Stripe(TKey key) => (key.GetHashCode() & int.MaxValue) % Stripes;
+
+    private sealed record Entry(TValue Value, long StoredAt);
+}

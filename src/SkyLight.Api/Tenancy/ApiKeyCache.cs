@@ -1,0 +1,95 @@
+using System.Security.Cryptography;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using SkyLight.Api.Data;
+using SkyLight.Api.Hosting;
+using SkyLight.Api.Workspaces;
+
+namespace SkyLight.Api.Tenancy;
+
+/// <summary>What a live API key stands for.</summary>
+internal sealed record KeyIdentity(int KeyId, int WorkspaceId, bool WorkspaceActive, TimeZoneInfo TimeZone);
+
+/// <summary>
+/// API keys by their SHA-256, from memory: known keys and (apart, in a smaller cache) unknown ones, each at most
+/// <see cref="CacheOptions.MaxAge"/> old, so a key revoked or a workspace deactivated on another node (or by a management
+/// verb) is refused here within that bound; on this node at once (<see cref="CommitSignals"/>). Malformed keys never
+/// reach the database, and misses query it at most <see cref="CacheOptions.KeyLookups"/> at a time, so a flood of
+/// made-up keys costs the database a bounded trickle of indexed lookups and this node a bounded cache.
+/// </summary>
+internal sealed class ApiKeyCache : IDisposable
+{
+    private readonly FreshCache<KeyHash, KeyIdentity> _known;
+    private readonly FreshCache<KeyHash, bool> _unknown;
+    private readonly SemaphoreSlim _lookups;
+    private readonly IServiceScopeFactory _scopes;
+
+    public ApiKeyCache(IServiceScopeFactory scopes, TimeProvider time, IOptions<CacheOptions> options)
+    {
+        _scopes = scopes;
+        _known = new(time, options.Value.MaxAge, options.Value.Keys);
+        _unknown = new(time, options.Value.MaxAge, options.Value.UnknownKeys);
+        _lookups = new(options.Value.KeyLookups);
+    }
+
+    public int Count => _known.Count + _unknown.Count;
+
+    /// <summary>The live key's identity; null for a malformed, unknown or revoked key.</summary>
+    public async ValueTask<KeyIdentity?> FindAsync(string presented, CancellationToken ct)
+    {
+        if (!ApiKey.LooksLikeKey(presented))
+        {
+            return null;
+        }
+        var hash = ApiKey.HashOf(presented);
+        var key = KeyHash.Of(hash);
+        if (_known.TryGet(key, out var identity))
+        {
+            return identity;
+        }
+        if (_unknown.TryGet(key, out _))
+        {
+            return null;
+        }
+
+        await _lookups.WaitAsync(ct);
+        try
+        {
+            var knownGeneration = _known.GenerationOf(key);
+            var unknownGeneration = _unknown.GenerationOf(key);
+            await using var scope = _scopes.CreateAsyncScope();
+            var match = await scope.ServiceProvider.GetRequiredService<SkyLightDb>().ApiKeys.AsNoTracking()
+                .Where(k => k.Hash == hash && k.RevokedAt == null)
+                .Select(k => new { k.Id, k.Hash, k.WorkspaceId, k.Workspace.IsActive, k.Workspace.TimeZone })
+                .SingleOrDefaultAsync(ct);
+            if (match is null || !CryptographicOperations.FixedTimeEquals(match.Hash, hash))
+            {
+                _unknown.Store(key, true, unknownGeneration);
+                return null;
+            }
+            identity = new KeyIdentity(match.Id, match.WorkspaceId, match.IsActive, WorkspaceTime.FindZone(match.TimeZone) ?? TimeZoneInfo.Utc);
+            _known.Store(key, identity, knownGeneration);
+            return identity;
+        }
+        finally
+        {
+            _lookups.Release();
+        }
+    }
+
+    public void Dispose() => _lookups.Dispose();
+
+    /// <summary>A workspace or its keys changed on this node: its keys are read again, and no key is unknown any more.</summary>
+    public void WorkspaceChanged(int workspaceId)
+    {
+        _known.InvalidateWhere(identity => identity.WorkspaceId == workspaceId);
+        _unknown.InvalidateWhere(_ => true);
+    }
+
+    /// <summary>A SHA-256 as a dictionary key without an allocation per request.</summary>
+    private readonly record struct KeyHash(UInt128 High, UInt128 Low)
+    {
+        public static KeyHash Of(byte[] sha256) =>
+            new(System.Buffers.Binary.BinaryPrimitives.ReadUInt128LittleEndian(sha256), System.Buffers.Binary.BinaryPrimitives.ReadUInt128LittleEndian(sha256.AsSpan(16)));
+    }
+}
