@@ -16,8 +16,8 @@ internal sealed record ChannelSnapshot(Channel? Channel, ConnectAttempt? LatestA
 /// node's event for it (tens of milliseconds), and in any case once it is <see cref="CacheOptions.MaxAge"/> old, which
 /// bounds what changes without an event (<c>last_synced_at</c>) or what a feed that fell behind has not told yet.
 /// </summary>
-internal sealed class ChannelReadModel(ChannelEventFeed feed, TimeProvider time, IOptions<CacheOptions> options, ILogger<ChannelReadModel> log)
-    : BackgroundService
+internal sealed class ChannelReadModel(ChannelEventFeed feed, IServiceScopeFactory scopes, TimeProvider time, IOptions<CacheOptions> options,
+    ILogger<ChannelReadModel> log) : BackgroundService
 {
     /// <summary>Names the first of the two reads of a fill in SQL, for traces and for the test that holds a fill between them.</summary>
     public const string FirstReadTag = "status: first read";
@@ -45,6 +45,33 @@ internal sealed class ChannelReadModel(ChannelEventFeed feed, TimeProvider time,
         _snapshots.Store(key, snapshot, generation);
         return snapshot;
     }
+
+    /// <summary>
+    /// Re-reads the snapshots in use, in bulk. The order of the two reads does not matter here as it does in
+    /// <see cref="GetAsync"/>: a change that commits between them drops what this stores (its generation moved).
+    /// </summary>
+    public Task RefreshAsync(CancellationToken ct) => _snapshots.RefreshAsync(async (used, token) =>
+    {
+        var fresh = new Dictionary<(int WorkspaceId, string Type), ChannelSnapshot>();
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<SkyLightDb>();
+        foreach (var chunk in used.Chunk(1_000))
+        {
+            var workspaces = chunk.Select(u => u.Key.WorkspaceId).Distinct().ToList();
+            var channels = await db.Channels.IgnoreQueryFilters([SkyLightDb.TenantFilter]).AsNoTracking()
+                .Where(c => workspaces.Contains(c.WorkspaceId)).ToDictionaryAsync(c => (c.WorkspaceId, c.Type), token);
+            var channelIds = channels.Values.Select(c => c.Id).ToList();
+            var latest = await db.ConnectAttempts.IgnoreQueryFilters([SkyLightDb.TenantFilter])
+                .Where(a => channelIds.Contains(a.ChannelId)).GroupBy(a => a.ChannelId).Select(g => g.Max(a => a.Id)).ToListAsync(token);
+            var attempts = await db.ConnectAttempts.IgnoreQueryFilters([SkyLightDb.TenantFilter]).AsNoTracking()
+                .Where(a => latest.Contains(a.Id)).ToDictionaryAsync(a => (a.WorkspaceId, a.ChannelType), token);
+            foreach (var (key, _) in chunk)
+            {
+                fresh[key] = new ChannelSnapshot(channels.GetValueOrDefault(key), attempts.GetValueOrDefault(key));
+            }
+        }
+        return fresh;
+    }, ct);
 
     public void Invalidate(int workspaceId, string type) => _snapshots.Invalidate((workspaceId, type));
 

@@ -25,6 +25,7 @@ internal static class ChannelsSetup
         builder.Services.AddSingleton<Data.CommitSignals>();
         builder.Services.AddSingleton<ChannelReadModel>();
         builder.Services.AddHostedService(provider => provider.GetRequiredService<ChannelReadModel>());
+        builder.Services.AddHostedService<CacheRefresher>();   // keys (Tenancy) and channels alike
         return builder;
     }
 

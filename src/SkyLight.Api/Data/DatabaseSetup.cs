@@ -43,7 +43,7 @@ internal static class DatabaseSetup
 
     public static DbContextOptionsBuilder UseSkyLightSqlite(this DbContextOptionsBuilder options, string connectionString) =>
         options.UseSqlite(connectionString, sqlite => sqlite.MigrationsAssembly(typeof(SkyLightDb).Assembly.GetName().Name))
-            .UseSnakeCaseNamingConvention().QuietAboutLostRaces().AddInterceptors(JournalInterceptor.Instance);
+            .UseSnakeCaseNamingConvention().QuietAboutLostRaces().AddInterceptors(JournalInterceptor.Instance, SqliteBusyWait.Instance);
 
     public static DbContextOptionsBuilder UseSkyLightPostgres(this DbContextOptionsBuilder options, string connectionString) =>
         options.UseNpgsql(connectionString, postgres => postgres.MigrationsAssembly(typeof(SkyLightDb).Assembly.GetName().Name))

@@ -5,6 +5,8 @@ namespace SkyLight.Api.Hosting;
 /// <summary>
 /// A per-node cache whose entries are never served older than its maximum age, so whatever another node changed shows
 /// here within that bound even when nobody tells this node; this node's own changes <see cref="Invalidate"/> at once.
+/// Entries in use are re-read in bulk by <see cref="RefreshAsync"/> (see <see cref="CacheRefresher"/>) before they age
+/// out, so a request almost never waits on the database, and the database sees a few queries per refresh, not one per key.
 /// Bounded in count: when full, expired entries go; if more than half are live, all go (a flood of new keys costs hits,
 /// never memory).
 /// </summary>
@@ -28,6 +30,10 @@ internal sealed class FreshCache<TKey, TValue>(TimeProvider time, TimeSpan maxAg
     {
         if (_entries.TryGetValue(key, out var entry) && time.GetTimestamp() - entry.StoredAt < _maxAgeTicks)
         {
+            if (!entry.Read)
+            {
+                entry.Read = true;   // written once per refresh, not once per hit: the entry stays in every core's cache
+            }
             value = entry.Value;
             return true;
         }
@@ -79,6 +85,47 @@ internal sealed class FreshCache<TKey, TValue>(TimeProvider time, TimeSpan maxAg
         }
     }
 
+    /// <summary>
+    /// Re-reads, through <paramref name="load"/>, every entry read since the last refresh, and drops the others once they
+    /// are too old (they are read again on their next use). <paramref name="load"/> returns the fresh value of each entry
+    /// it still finds; an entry it does not return is dropped.
+    /// </summary>
+    public async Task RefreshAsync(Func<List<KeyValuePair<TKey, TValue>>, CancellationToken, Task<Dictionary<TKey, TValue>>> load, CancellationToken ct)
+    {
+        var now = time.GetTimestamp();
+        var used = new List<KeyValuePair<TKey, TValue>>();
+        var generations = new List<long>();
+        foreach (var (key, entry) in _entries)
+        {
+            if (entry.Read)
+            {
+                entry.Read = false;
+                generations.Add(GenerationOf(key));
+                used.Add(KeyValuePair.Create(key, entry.Value));
+            }
+            else if (now - entry.StoredAt >= _maxAgeTicks)
+            {
+                _entries.TryRemove(KeyValuePair.Create(key, entry));
+            }
+        }
+        if (used.Count == 0)
+        {
+            return;
+        }
+        var fresh = await load(used, ct);
+        for (var i = 0; i < used.Count; i++)
+        {
+            if (fresh.TryGetValue(used[i].Key, out var value))
+            {
+                Store(used[i].Key, value, generations[i]);
+            }
+            else if (_entries.TryGetValue(used[i].Key, out var gone) && GenerationOf(used[i].Key) == generations[i])
+            {
+                _entries.TryRemove(KeyValuePair.Create(used[i].Key, gone));
+            }
+        }
+    }
+
     private void Trim()
     {
         var now = time.GetTimestamp();
@@ -97,5 +144,12 @@ internal sealed class FreshCache<TKey, TValue>(TimeProvider time, TimeSpan maxAg
 
     private static int Stripe(TKey key) => (key.GetHashCode() & int.MaxValue) % Stripes;
 
-    private sealed record Entry(TValue Value, long StoredAt);
+    private sealed class Entry(TValue value, long storedAt)
+    {
+        public TValue Value { get; } = value;
+        public long StoredAt { get; } = storedAt;
+
+        /// <summary>Read since the last refresh: worth reading again before it ages out.</summary>
+        public bool Read { get; set; }
+    }
 }

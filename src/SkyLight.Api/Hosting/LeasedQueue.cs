@@ -80,7 +80,7 @@ internal abstract class LeasedQueue<TItem>(IServiceScopeFactory scopes, TimeProv
             try
             {
                 await using var scope = scopes.CreateAsyncScope();
-                await ProcessAsync(id, scope.ServiceProvider, claimed: false, token);
+                await ProcessAsync(id, null, scope.ServiceProvider, token);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
@@ -95,21 +95,23 @@ internal abstract class LeasedQueue<TItem>(IServiceScopeFactory scopes, TimeProv
     /// Works on an item this node saved already leased to itself (a webhook its receiver applies at once), in the
     /// background and in a scope of its own. Should the node die first, the lease lapses and the loop takes it over.
     /// </summary>
-    public void ProcessLeasedNow(long id) => _ = Task.Run(async () =>
+    public void ProcessLeasedNow(TItem item) => _ = Task.Run(async () =>
     {
         try
         {
             await using var scope = scopes.CreateAsyncScope();
-            await ProcessAsync(id, scope.ServiceProvider, claimed: true, CancellationToken.None);
+            await ProcessAsync(item.Id, item, scope.ServiceProvider, CancellationToken.None);
         }
         catch (Exception e)
         {
-            Log.LogWarning(e, "{Queue} item {ItemId} could not be processed; it is retried once its lease lapses", GetType().Name, id);
+            Log.LogWarning(e, "{Queue} item {ItemId} could not be processed; it is retried once its lease lapses", GetType().Name, item.Id);
         }
     });
 
-    private async Task ProcessAsync(long id, IServiceProvider services, bool claimed, CancellationToken ct)
+    /// <summary>Claims the item unless <paramref name="leased"/> is the item this node already holds, then tries it.</summary>
+    private async Task ProcessAsync(long id, TItem? leased, IServiceProvider services, CancellationToken ct)
     {
+        var claimed = leased is not null;
         var db = services.GetRequiredService<SkyLightDb>();
         var now = Time.GetUtcNow();
         var leasedUntil = now + Options.LeaseDuration;
@@ -118,7 +120,7 @@ internal abstract class LeasedQueue<TItem>(IServiceScopeFactory scopes, TimeProv
         {
             return;   // another node claimed it first
         }
-        var item = await db.Set<TItem>().AsNoTracking().SingleAsync(i => i.Id == id, ct);
+        var item = leased ?? await db.Set<TItem>().AsNoTracking().SingleAsync(i => i.Id == id, ct);
         WorkOutcome outcome;
         try
         {

@@ -79,6 +79,28 @@ internal sealed class ApiKeyCache : IDisposable
 
     public void Dispose() => _lookups.Dispose();
 
+    /// <summary>Re-reads the keys in use, in bulk: a revoked key or a deactivated workspace shows within the bound.</summary>
+    public Task RefreshAsync(CancellationToken ct) => _known.RefreshAsync(async (used, token) =>
+    {
+        var fresh = new Dictionary<KeyHash, KeyIdentity>();
+        await using var scope = _scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<SkyLightDb>();
+        foreach (var chunk in used.Chunk(1_000))
+        {
+            var ids = chunk.Select(u => u.Value.KeyId).ToList();
+            var live = await db.ApiKeys.AsNoTracking().Where(k => ids.Contains(k.Id) && k.RevokedAt == null)
+                .Select(k => new { k.Id, k.Workspace.IsActive, k.Workspace.TimeZone }).ToDictionaryAsync(k => k.Id, token);
+            foreach (var (key, identity) in chunk)
+            {
+                if (live.TryGetValue(identity.KeyId, out var now))
+                {
+                    fresh[key] = identity with { WorkspaceActive = now.IsActive, TimeZone = WorkspaceTime.FindZone(now.TimeZone) ?? TimeZoneInfo.Utc };
+                }
+            }
+        }
+        return fresh;
+    }, ct);
+
     /// <summary>A workspace or its keys changed on this node: its keys are read again, and no key is unknown any more.</summary>
     public void WorkspaceChanged(int workspaceId)
     {

@@ -37,7 +37,7 @@ internal static class UnipileWebhookApi
         var item = new WebhookInboxItem { Body = body, ReceivedAt = now, NextAttemptAt = now, LeasedUntil = now + channels.Value.LeaseDuration };
         db.WebhookInbox.Add(item);
         await db.SaveChangesAsync(ct);
-        inbox.ProcessLeasedNow(item.Id);
+        inbox.ProcessLeasedNow(item);
         return TypedResults.Ok();   // exactly 200: Unipile retries anything else
     }
 
