@@ -23,6 +23,10 @@ internal sealed class FreshCache<TKey, TValue>(TimeProvider time, TimeSpan maxAg
     private readonly ConcurrentDictionary<TKey, Entry> _entries = new();
     private readonly long[] _generations = new long[Stripes];
     private readonly long _maxAgeTicks = (long)(maxAge.TotalSeconds * time.TimestampFrequency);
+    private int _storesSinceCheck;
+
+    /// <summary>How many stores go by between two checks of the size.</summary>
+    public int CheckEvery { get; } = Math.Max(1, capacity / 16);
 
     public int Count => _entries.Count;
 
@@ -51,7 +55,10 @@ internal sealed class FreshCache<TKey, TValue>(TimeProvider time, TimeSpan maxAg
         {
             return;
         }
-        if (_entries.Count >= capacity)
+        // counting a ConcurrentDictionary takes all its locks: the size is checked every so many stores, so the cache
+        // may exceed its capacity by that many
+        if (Interlocked.Increment(ref _storesSinceCheck) >= CheckEvery && Interlocked.Exchange(ref _storesSinceCheck, 0) >= CheckEvery &&
+            _entries.Count >= capacity)
         {
             Trim();
         }
