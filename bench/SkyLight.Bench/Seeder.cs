@@ -18,6 +18,20 @@ internal static class Seeder
     public static async Task<List<string>> SeedAsync(string databasePath, int keyed, int channels, bool withChannels = true)
     {
         await using var db = Open(databasePath);
+        return await SeedAsync(db, keyed, channels, withChannels);
+    }
+
+    /// <summary>The same into a PostgreSQL database (created by the migration when it does not exist).</summary>
+    public static async Task<List<string>> SeedPostgresAsync(string connectionString, int keyed, int channels)
+    {
+        var options = new DbContextOptionsBuilder<PostgresSkyLightDb>();
+        options.UseSkyLightPostgres(connectionString);
+        await using var db = new PostgresSkyLightDb(options.Options, new CurrentWorkspace());
+        return await SeedAsync(db, keyed, channels, withChannels: true);
+    }
+
+    private static async Task<List<string>> SeedAsync(SkyLightDb db, int keyed, int channels, bool withChannels)
+    {
         await DatabaseSetup.MigrateAsync(db, CancellationToken.None);
         db.ChangeTracker.AutoDetectChangesEnabled = false;
         var now = TimeProvider.System.GetUtcNow();
