@@ -21,7 +21,12 @@ public class SkyLightApp : WebApplicationFactory<Program>
     private readonly int _port = ServiceProcess.FreePort();
     private readonly int _emulatorPort = ServiceProcess.FreePort();
 
-    public SkyLightApp() => UseKestrel();
+    public SkyLightApp()
+    {
+        UseKestrel();
+        // the health pass paces its reads on the service's clock, which a fake one would never move: no pacing in tests
+        Settings["Channels:HealthMaxRate"] = "1000000";
+    }
 
     /// <summary>The embedded emulator: Unipile's API and the /_emulator control routes.</summary>
     public Uri EmulatorUrl => new($"http://127.0.0.1:{_emulatorPort}");

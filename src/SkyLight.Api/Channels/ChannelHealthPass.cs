@@ -6,8 +6,10 @@ using SkyLight.Api.Hosting;
 namespace SkyLight.Api.Channels;
 
 /// <summary>
-/// Re-reads every channel's account from Unipile every <see cref="ChannelsOptions.HealthInterval"/>, a few at a
-/// time, so a session that died without a webhook (or whose webhook was lost) shows as it really is.
+/// Re-reads from Unipile every channel nobody read for a <see cref="ChannelsOptions.HealthInterval"/> (no webhook, poll or
+/// refresh), a few at a time and at most <see cref="ChannelsOptions.HealthMaxRate"/> per second, longest unread first, so
+/// a session that died without a webhook (or whose webhook was lost) shows as it really is, and a million channels cost
+/// Unipile a steady, configured rate rather than a burst every interval.
 /// </summary>
 internal sealed class ChannelHealthPass(IServiceScopeFactory scopes, TimeProvider time, IOptions<ChannelsOptions> options,
     ILogger<ChannelHealthPass> log) : BackgroundLoop(time, options, log)
@@ -31,14 +33,25 @@ internal sealed class ChannelHealthPass(IServiceScopeFactory scopes, TimeProvide
             {
                 return 0;
             }
+            var unreadSince = now - Options.HealthInterval;
+            var budget = (int)Math.Clamp(Options.HealthMaxRate * Options.HealthInterval.TotalSeconds * 0.9, 1, int.MaxValue);
             accounts = await db.Channels.IgnoreQueryFilters([SkyLightDb.TenantFilter])
-                .Where(c => c.UnipileAccountId != null && c.SyncStatus != SyncStatuses.CreationFail)
-                .Select(c => c.UnipileAccountId!).ToListAsync(ct);
+                .Where(c => c.UnipileAccountId != null && c.SyncStatus != SyncStatuses.CreationFail && (c.LastSyncedAt == null || c.LastSyncedAt <= unreadSince))
+                .OrderBy(c => c.LastSyncedAt).Select(c => c.UnipileAccountId!).Take(budget).ToListAsync(ct);
         }
 
-        await Parallel.ForEachAsync(accounts, new ParallelOptions { MaxDegreeOfParallelism = Options.HealthConcurrency, CancellationToken = ct },
-            async (accountId, token) =>
+        var started = Time.GetUtcNow();
+        await Parallel.ForEachAsync(accounts.Select((accountId, index) => (accountId, index)),
+            new ParallelOptions { MaxDegreeOfParallelism = Options.HealthConcurrency, CancellationToken = ct },
+            async (read, token) =>
             {
+                var (accountId, index) = read;
+                // paced: the n-th read starts no earlier than n / HealthMaxRate seconds into the pass
+                var wait = started + TimeSpan.FromSeconds(index / Options.HealthMaxRate) - Time.GetUtcNow();
+                if (wait >= TimeSpan.FromMilliseconds(1))
+                {
+                    await Task.Delay(wait, Time, token);
+                }
                 await using var scope = scopes.CreateAsyncScope();
                 try
                 {

@@ -30,6 +30,14 @@ internal sealed class ChannelsOptions
     [Range(1, 64)]
     public int HealthConcurrency { get; set; } = 4;
 
+    /// <summary>
+    /// The most Unipile reads per second the health pass makes (one node runs each pass, so this is the cluster's). A pass
+    /// reads at most <c>HealthMaxRate × HealthInterval</c> channels, those read longest ago first, and skips the ones a
+    /// webhook, a status poll or a refresh read within the interval: see docs/scaling.md for the arithmetic.
+    /// </summary>
+    [Range(0.01, 1_000_000)]
+    public double HealthMaxRate { get; set; } = 20;
+
     /// <summary>How long a node holds a claimed deletion or webhook; if it dies, another node takes over after this.</summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "01:00:00")]
     public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromMinutes(1);

@@ -62,7 +62,9 @@ internal sealed class FreshCache<TKey, TValue>(TimeProvider time, TimeSpan maxAg
         {
             Trim();
         }
-        var entry = new Entry(value, time.GetTimestamp());
+        // counted as in use: a fill that no request read again before the next refresh (the first round over a thousand
+        // keys on a slow database, say) is refreshed once rather than left to age out and be filled again
+        var entry = new Entry(value, time.GetTimestamp()) { Read = true };
         _entries[key] = entry;
         if (GenerationOf(key) != generation)
         {

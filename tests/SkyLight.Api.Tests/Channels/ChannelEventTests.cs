@@ -194,8 +194,29 @@ public sealed class ChannelEventTests(ChannelsApp app) : IClassFixture<ChannelsA
         Assert.Equal(0, page.Total);
     }
 
-    private async Task RunHealthPassAsync()
+    [Fact]
+    public async Task TheHealthPassLeavesAChannelReadWithinTheIntervalAloneAndReadsItOnceTheIntervalPassed()
     {
+        var workspace = await app.NewWorkspaceAsync();
+        var (_, accountId) = await app.ConnectedChannelAsync(workspace.Client, "telegram");
+        await app.WebhooksSettledAsync(accountId, 2);
+        var path = $"/api/v1/accounts/{accountId}";
+        var before = await app.UnipileCallsAsync("GET", path);
+
+        await RunHealthPassAsync(advance: false);   // the webhooks just read it
+        var whileFresh = await app.UnipileCallsAsync("GET", path) - before;
+        await RunHealthPassAsync();
+        var afterTheInterval = await app.UnipileCallsAsync("GET", path) - before;
+
+        Assert.Equal((0, 1), (whileFresh, afterTheInterval));
+    }
+
+    private async Task RunHealthPassAsync(bool advance = true)
+    {
+        if (advance)
+        {
+            app.Clock.Advance(TimeSpan.FromMinutes(10.5));   // the pass re-reads only channels nobody read for an interval
+        }
         await using (var scope = app.Services.CreateAsyncScope())
         {
             // the pass runs once per interval on one node: free its lease as the next interval would

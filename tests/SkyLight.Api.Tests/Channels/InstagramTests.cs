@@ -197,6 +197,7 @@ public sealed class InstagramTests(InstagramApp app) : IClassFixture<InstagramAp
         var refreshed = (await (await workspace.Client.PostAsync("/api/v1/channels/instagram/refresh", null, Ct)).BodyAsync()).GetProperty("data");
         await app.EmulatorAsync(HttpMethod.Post, $"/_emulator/accounts/{accountId}/status", new { status = "OK", notify = false });
         var beforeHealthPass = await StatusAsync(workspace);
+        app.Clock.Advance(TimeSpan.FromMinutes(10.5));   // the pass re-reads only channels nobody read for an interval (the refresh did)
         await app.Services.GetRequiredService<ChannelHealthPass>().RunOnceAsync(Ct);
         var afterHealthPass = await StatusAsync(workspace);
 
