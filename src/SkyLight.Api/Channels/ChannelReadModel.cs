@@ -34,7 +34,7 @@ internal sealed class ChannelReadModel(ChannelEventFeed feed, IServiceScopeFacto
         {
             return snapshot;
         }
-        var generation = _snapshots.GenerationOf(key);
+        var ticket = _snapshots.BeforeRead(key);
         var db = requestServices.GetRequiredService<SkyLightDb>();
         // the attempt first, then the channel: read the other way round, the two could straddle a completion and show
         // a completed attempt on a channel that is not connected yet
@@ -42,7 +42,7 @@ internal sealed class ChannelReadModel(ChannelEventFeed feed, IServiceScopeFacto
             .Where(a => a.ChannelType == type).OrderByDescending(a => a.Id).FirstOrDefaultAsync(ct);
         var channel = await db.Channels.AsNoTracking().SingleOrDefaultAsync(c => c.Type == type, ct);
         snapshot = new ChannelSnapshot(channel, attempt);
-        _snapshots.Store(key, snapshot, generation);
+        _snapshots.Store(key, snapshot, ticket);
         return snapshot;
     }
 

@@ -11,10 +11,11 @@ namespace SkyLight.Api.Hosting;
 /// never memory).
 /// </summary>
 /// <remarks>
-/// A fill reads <see cref="GenerationOf"/> before it reads the database and hands it to <see cref="Store"/>: an
+/// A fill takes a <see cref="ReadTicket"/> before it reads the database and hands it to <see cref="Store"/>: an
 /// invalidation in between (the database changed after, or while, the fill read it) makes the store a no-op, so a slow
 /// read can never put back what a commit just invalidated. Generations are striped by key, so writes to one key do not
-/// stop fills of the others.
+/// stop fills of the others. An entry's age counts from the ticket, when its read began, not from when it was stored:
+/// a slow read cannot stretch the bound.
 /// </remarks>
 internal sealed class FreshCache<TKey, TValue>(TimeProvider time, TimeSpan maxAge, int capacity) where TKey : notnull
 {
@@ -32,7 +33,7 @@ internal sealed class FreshCache<TKey, TValue>(TimeProvider time, TimeSpan maxAg
 
     public bool TryGet(TKey key, out TValue value)
     {
-        if (_entries.TryGetValue(key, out var entry) && time.GetTimestamp() - entry.StoredAt < _maxAgeTicks)
+        if (_entries.TryGetValue(key, out var entry) && time.GetTimestamp() - entry.ReadAt < _maxAgeTicks)
         {
             if (!entry.Read)
             {
@@ -45,12 +46,13 @@ internal sealed class FreshCache<TKey, TValue>(TimeProvider time, TimeSpan maxAg
         return false;
     }
 
-    /// <summary>Read before the database, passed to <see cref="Store"/> after.</summary>
-    public long GenerationOf(TKey key) => Volatile.Read(ref _generations[Stripe(key)]);
+    /// <summary>Taken before the database is read, passed to <see cref="Store"/> after.</summary>
+    public ReadTicket BeforeRead(TKey key) => new(GenerationOf(key), time.GetTimestamp());
 
-    /// <summary>Keeps what a fill read, unless the key was invalidated since <paramref name="generation"/> was taken.</summary>
-    public void Store(TKey key, TValue value, long generation)
+    /// <summary>Keeps what a fill read, unless the key was invalidated since its <paramref name="ticket"/> was taken.</summary>
+    public void Store(TKey key, TValue value, ReadTicket ticket)
     {
+        var generation = ticket.Generation;
         if (_maxAgeTicks <= 0 || GenerationOf(key) != generation)
         {
             return;
@@ -64,7 +66,7 @@ internal sealed class FreshCache<TKey, TValue>(TimeProvider time, TimeSpan maxAg
         }
         // counted as in use: a fill that no request read again before the next refresh (the first round over a thousand
         // keys on a slow database, say) is refreshed once rather than left to age out and be filled again
-        var entry = new Entry(value, time.GetTimestamp()) { Read = true };
+        var entry = new Entry(value, ticket.ReadAt) { Read = true };
         _entries[key] = entry;
         if (GenerationOf(key) != generation)
         {
@@ -103,16 +105,16 @@ internal sealed class FreshCache<TKey, TValue>(TimeProvider time, TimeSpan maxAg
     {
         var now = time.GetTimestamp();
         var used = new List<KeyValuePair<TKey, TValue>>();
-        var generations = new List<long>();
+        var tickets = new List<ReadTicket>();
         foreach (var (key, entry) in _entries)
         {
             if (entry.Read)
             {
                 entry.Read = false;
-                generations.Add(GenerationOf(key));
+                tickets.Add(new ReadTicket(GenerationOf(key), now));
                 used.Add(KeyValuePair.Create(key, entry.Value));
             }
-            else if (now - entry.StoredAt >= _maxAgeTicks)
+            else if (now - entry.ReadAt >= _maxAgeTicks)
             {
                 _entries.TryRemove(KeyValuePair.Create(key, entry));
             }
@@ -126,9 +128,9 @@ internal sealed class FreshCache<TKey, TValue>(TimeProvider time, TimeSpan maxAg
         {
             if (fresh.TryGetValue(used[i].Key, out var value))
             {
-                Store(used[i].Key, value, generations[i]);
+                Store(used[i].Key, value, tickets[i]);
             }
-            else if (_entries.TryGetValue(used[i].Key, out var gone) && GenerationOf(used[i].Key) == generations[i])
+            else if (_entries.TryGetValue(used[i].Key, out var gone) && GenerationOf(used[i].Key) == tickets[i].Generation)
             {
                 _entries.TryRemove(KeyValuePair.Create(used[i].Key, gone));
             }
@@ -140,7 +142,7 @@ internal sealed class FreshCache<TKey, TValue>(TimeProvider time, TimeSpan maxAg
         var now = time.GetTimestamp();
         foreach (var (key, entry) in _entries)
         {
-            if (now - entry.StoredAt >= _maxAgeTicks)
+            if (now - entry.ReadAt >= _maxAgeTicks)
             {
                 _entries.TryRemove(key, out _);
             }
@@ -151,12 +153,17 @@ internal sealed class FreshCache<TKey, TValue>(TimeProvider time, TimeSpan maxAg
         }
     }
 
+    private long GenerationOf(TKey key) => Volatile.Read(ref _generations[Stripe(key)]);
+
     private static int Stripe(TKey key) => (key.GetHashCode() & int.MaxValue) % Stripes;
 
-    private sealed class Entry(TValue value, long storedAt)
+    /// <summary>Where the key's invalidations stood, and when, as a read of the database began.</summary>
+    public readonly record struct ReadTicket(long Generation, long ReadAt);
+
+    private sealed class Entry(TValue value, long readAt)
     {
         public TValue Value { get; } = value;
-        public long StoredAt { get; } = storedAt;
+        public long ReadAt { get; } = readAt;
 
         /// <summary>Read since the last refresh: worth reading again before it ages out.</summary>
         public bool Read { get; set; }

@@ -55,8 +55,8 @@ internal sealed class ApiKeyCache : IDisposable
         await _lookups.WaitAsync(ct);
         try
         {
-            var knownGeneration = _known.GenerationOf(key);
-            var unknownGeneration = _unknown.GenerationOf(key);
+            var knownTicket = _known.BeforeRead(key);
+            var unknownTicket = _unknown.BeforeRead(key);
             await using var scope = _scopes.CreateAsyncScope();
             var match = await scope.ServiceProvider.GetRequiredService<SkyLightDb>().ApiKeys.AsNoTracking()
                 .Where(k => k.Hash == hash && k.RevokedAt == null)
@@ -64,11 +64,11 @@ internal sealed class ApiKeyCache : IDisposable
                 .SingleOrDefaultAsync(ct);
             if (match is null || !CryptographicOperations.FixedTimeEquals(match.Hash, hash))
             {
-                _unknown.Store(key, true, unknownGeneration);
+                _unknown.Store(key, true, unknownTicket);
                 return null;
             }
             identity = new KeyIdentity(match.Id, match.WorkspaceId, match.IsActive, WorkspaceTime.FindZone(match.TimeZone) ?? TimeZoneInfo.Utc);
-            _known.Store(key, identity, knownGeneration);
+            _known.Store(key, identity, knownTicket);
             return identity;
         }
         finally

@@ -87,7 +87,7 @@ public sealed class CacheMemoryTests
         for (var i = 0; i < 1_000_000; i++)
         {
             var key = Guid.NewGuid();
-            cache.Store(key, true, cache.GenerationOf(key));
+            cache.Store(key, true, cache.BeforeRead(key));
             if (i % 100 == 0)
             {
                 largest = Math.Max(largest, cache.Count);   // sampled: counting takes all the dictionary's locks
