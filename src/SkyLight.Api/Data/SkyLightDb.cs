@@ -309,8 +309,7 @@ internal abstract class SkyLightDb(DbContextOptions options, CurrentWorkspace wo
             _uncommitted = entry.Entity switch
             {
                 RemoteDeletion when entry.State == EntityState.Added => _uncommitted with { Deletions = true },
-                // a webhook saved already leased is applied by the request that received it; the inbox is for what it leaves
-                WebhookInboxItem { LeasedUntil: null } when entry.State == EntityState.Added => _uncommitted with { Webhooks = true },
+                WebhookInboxItem when entry.State == EntityState.Added => _uncommitted with { Webhooks = true },
                 Channel channel => _uncommitted.WithChannel(channel.WorkspaceId, channel.Type),
                 ConnectAttempt attempt => _uncommitted.WithChannel(attempt.WorkspaceId, attempt.ChannelType),
                 Workspace workspace => _uncommitted.WithWorkspace(workspace.Id),

@@ -80,7 +80,7 @@ internal abstract class LeasedQueue<TItem>(IServiceScopeFactory scopes, TimeProv
             try
             {
                 await using var scope = scopes.CreateAsyncScope();
-                await ProcessAsync(id, null, scope.ServiceProvider, token);
+                await ProcessAsync(id, scope.ServiceProvider, token);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
@@ -92,35 +92,34 @@ internal abstract class LeasedQueue<TItem>(IServiceScopeFactory scopes, TimeProv
     }
 
     /// <summary>
-    /// Works on an item this node saved already leased to itself (a webhook its receiver applies at once), in the
-    /// background and in a scope of its own. Should the node die first, the lease lapses and the loop takes it over.
+    /// Works on an item this node just saved (a webhook its receiver applies at once), in the background and in a scope of
+    /// its own. It claims the item like any run of the loop, so whichever of the two gets there first does it; should this
+    /// node die first, the item is simply due for the loop of any node.
     /// </summary>
-    public void ProcessLeasedNow(TItem item) => _ = Task.Run(async () =>
+    public void ProcessNow(long id) => _ = Task.Run(async () =>
     {
         try
         {
             await using var scope = scopes.CreateAsyncScope();
-            await ProcessAsync(item.Id, item, scope.ServiceProvider, CancellationToken.None);
+            await ProcessAsync(id, scope.ServiceProvider, CancellationToken.None);
         }
         catch (Exception e)
         {
-            Log.LogWarning(e, "{Queue} item {ItemId} could not be processed; it is retried once its lease lapses", GetType().Name, item.Id);
+            Log.LogWarning(e, "{Queue} item {ItemId} could not be processed now; the queue takes it up", GetType().Name, id);
         }
     });
 
-    /// <summary>Claims the item unless <paramref name="leased"/> is the item this node already holds, then tries it.</summary>
-    private async Task ProcessAsync(long id, TItem? leased, IServiceProvider services, CancellationToken ct)
+    private async Task ProcessAsync(long id, IServiceProvider services, CancellationToken ct)
     {
-        var claimed = leased is not null;
         var db = services.GetRequiredService<SkyLightDb>();
         var now = Time.GetUtcNow();
         var leasedUntil = now + Options.LeaseDuration;
-        if (!claimed && await db.Set<TItem>().Where(i => i.Id == id && i.SetAsideAt == null && (i.LeasedUntil == null || i.LeasedUntil < now))
+        if (await db.Set<TItem>().Where(i => i.Id == id && i.SetAsideAt == null && (i.LeasedUntil == null || i.LeasedUntil < now))
                 .ExecuteUpdateAsync(s => s.SetProperty(i => i.LeasedUntil, leasedUntil), ct) == 0)
         {
             return;   // another node claimed it first
         }
-        var item = leased ?? await db.Set<TItem>().AsNoTracking().SingleAsync(i => i.Id == id, ct);
+        var item = await db.Set<TItem>().AsNoTracking().SingleAsync(i => i.Id == id, ct);
         WorkOutcome outcome;
         try
         {

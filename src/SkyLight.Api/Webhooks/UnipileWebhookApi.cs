@@ -10,8 +10,8 @@ namespace SkyLight.Api.Webhooks;
 /// <summary>
 /// Where Unipile posts account_status webhooks. Checks the registered secret, stores the raw body (Unipile
 /// sends no JSON content type for API-made webhooks), answers exactly 200 and applies it at once, in the background.
-/// The stored row is the crash journal: it is saved leased to this node and deleted once applied, so the inbox
-/// (<see cref="WebhookInboxProcessor"/>) only takes up what a crash or a failure left behind.
+/// The stored row is the crash journal, deleted once applied: the receiving node claims it at once, and the inbox
+/// (<see cref="WebhookInboxProcessor"/>) takes up whatever a crash or a failure left behind.
 /// </summary>
 internal static class UnipileWebhookApi
 {
@@ -22,8 +22,7 @@ internal static class UnipileWebhookApi
         app.MapPost(Path, Receive).WithName("ReceiveUnipileWebhook").ExcludeFromDescription();
 
     private static async Task<Results<Ok, ProblemHttpResult>> Receive(
-        HttpRequest request, SkyLightDb db, WebhookInboxProcessor inbox, TimeProvider time, IOptions<UnipileOptions> options,
-        IOptions<Channels.ChannelsOptions> channels, CancellationToken ct)
+        HttpRequest request, SkyLightDb db, WebhookInboxProcessor inbox, TimeProvider time, IOptions<UnipileOptions> options, CancellationToken ct)
     {
         if (!SecretMatches(request.Headers[SecretHeader], options.Value.WebhookSecret))
         {
@@ -34,10 +33,10 @@ internal static class UnipileWebhookApi
         var now = time.GetUtcNow();
         // kept as received for inspection, except NUL, which PostgreSQL text cannot hold (no JSON has a raw one)
         var body = (await reader.ReadToEndAsync(ct)).Replace('\0', '\uFFFD');
-        var item = new WebhookInboxItem { Body = body, ReceivedAt = now, NextAttemptAt = now, LeasedUntil = now + channels.Value.LeaseDuration };
+        var item = new WebhookInboxItem { Body = body, ReceivedAt = now, NextAttemptAt = now };
         db.WebhookInbox.Add(item);
         await db.SaveChangesAsync(ct);
-        inbox.ProcessLeasedNow(item);
+        inbox.ProcessNow(item.Id);
         return TypedResults.Ok();   // exactly 200: Unipile retries anything else
     }
 
