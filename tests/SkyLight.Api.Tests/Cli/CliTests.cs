@@ -33,8 +33,16 @@ public sealed class CliTests(InstagramApp app) : IClassFixture<InstagramApp>
         var console = new CliConsole();
 
         var run = RunAsync(console, workspace, "channels", "connect", "telegram", "--json");
-        await PendingAccountAsync("TELEGRAM");
-        await workspace.Client.PostAsync("/api/v1/channels/telegram/connect", null, Ct);   // replaces the attempt the CLI watches
+        var watched = (await PendingAccountAsync("TELEGRAM")).GetProperty("id").GetString()!;
+        // Unipile shows the account before the CLI's connect has recorded it; a connect racing that one would yield to it
+        // and replace nothing, leaving the CLI to watch until the QR expires
+        await ChannelsApp.WaitUntilAsync(async () =>
+        {
+            var response = await workspace.Client.GetAsync($"/api/v1/channels/telegram/status?account_id={watched}", Ct);
+            return response.IsSuccessStatusCode && (await response.BodyAsync()).GetProperty("data").GetProperty("in_progress").GetBoolean();
+        }, "the CLI's login attempt was never recorded");
+        var replacement = await ChannelsApp.ConnectAsync(workspace.Client, "telegram");   // replaces the attempt the CLI watches
+        Assert.NotEqual(watched, replacement.GetProperty("account_id").GetString());
         var exit = await run;
 
         Assert.Equal(1, exit);
