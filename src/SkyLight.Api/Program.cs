@@ -3,6 +3,7 @@ using SkyLight.Api.Channels;
 using SkyLight.Api.Data;
 using SkyLight.Api.Errors;
 using SkyLight.Api.Hosting;
+using SkyLight.Api.Notifications;
 using SkyLight.Api.RateLimiting;
 using SkyLight.Api.Tenancy;
 using SkyLight.Api.Unipile;
@@ -31,6 +32,7 @@ if (!isManagementVerb)
 builder.Services.AddUnipile();      // typed client for Unipile:BaseUrl with X-API-KEY
 builder.AddChannels();              // connect attempts, status sync, remote deletions, expiry
 builder.AddUnipileWebhooks();       // receiver inbox, and our webhook registered with Unipile
+builder.AddOutgoingWebhooks();      // signed deliveries of channel events to the integrator's endpoints
 builder.Services.AddValidation();
 builder.Services.ConfigureHttpJsonOptions(json =>
 {
@@ -59,6 +61,7 @@ var api = app.MapGroup("/api/v1").RequireAuthorization();
 api.MapAccount();
 api.MapChannels();
 api.MapCampaigns();
+api.MapWebhookEndpoints();
 
 await app.RunAsync();
 return 0;

@@ -26,6 +26,8 @@ public class SkyLightApp : WebApplicationFactory<Program>
         UseKestrel();
         // the health pass paces its reads on the service's clock, which a fake one would never move: no pacing in tests
         Settings["Channels:HealthMaxRate"] = "1000000";
+        // test receivers listen on loopback; the tests that check the refusal switch it off
+        Settings["Webhooks:AllowPrivateTargets"] = "true";
     }
 
     /// <summary>The embedded emulator: Unipile's API and the /_emulator control routes.</summary>

@@ -126,9 +126,8 @@ public sealed record CreateCampaignRequest
 internal sealed record CampaignResponse(int Id, string Name, int ChannelId, string Status, string CreatedAt, string UpdatedAt)
 {
     public static CampaignResponse From(Campaign campaign) =>
-        new(campaign.Id, campaign.Name, campaign.ChannelId, campaign.Status, Utc(campaign.CreatedAt), Utc(campaign.UpdatedAt));
-
-    private static string Utc(DateTimeOffset instant) => instant.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+        new(campaign.Id, campaign.Name, campaign.ChannelId, campaign.Status, Workspaces.WorkspaceTime.Utc(campaign.CreatedAt),
+            Workspaces.WorkspaceTime.Utc(campaign.UpdatedAt));
 }
 
 /// <summary>SkyLight's paginated list: the envelope plus <c>meta</c>.</summary>

@@ -16,7 +16,7 @@ internal sealed class CommitSignals(IServiceProvider services)
     /// What a transaction added (deletions to make, webhooks to apply, channel events to hand out) and changed (the
     /// channels, by workspace and type, and the workspaces whose keys or settings moved).
     /// </summary>
-    public readonly record struct Pending(bool Deletions, bool Webhooks, bool Events,
+    public readonly record struct Pending(bool Deletions, bool Webhooks, bool Events, bool Deliveries = false,
         HashSet<(int WorkspaceId, string Type)>? Channels = null, HashSet<int>? Workspaces = null)
     {
         public Pending WithChannel(int workspaceId, string type) => this with { Channels = [.. Channels ?? [], (workspaceId, type)] };
@@ -41,6 +41,10 @@ internal sealed class CommitSignals(IServiceProvider services)
         if (pending.Webhooks)
         {
             services.GetRequiredService<WebhookInboxProcessor>().Wake();
+        }
+        if (pending.Deliveries)
+        {
+            services.GetRequiredService<Notifications.WebhookSender>().Wake();
         }
         if (pending.Events)
         {

@@ -3,6 +3,8 @@ using SkyLight.Api.Campaigns;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 using SkyLight.Api.Channels;
 using SkyLight.Api.Channels.Events;
+using SkyLight.Api.Notifications;
+using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using SkyLight.Api.Tenancy;
 using SkyLight.Api.Webhooks;
 using SkyLight.Api.Workspaces;
@@ -13,7 +15,7 @@ namespace SkyLight.Api.Data;
 /// The database, and the only repository. Provider-specific details live in the subclasses so each
 /// provider keeps its own migrations; the model here is written to behave the same on all of them.
 /// </summary>
-internal abstract class SkyLightDb(DbContextOptions options, CurrentWorkspace workspace, CommitSignals? signals) : DbContext(options)
+internal abstract class SkyLightDb(DbContextOptions options, CurrentWorkspace workspace, CommitSignals? signals) : DbContext(options), IDataProtectionKeyContext
 {
     /// <summary>What the transaction under way added that someone waits for: told once it commits.</summary>
     private CommitSignals.Pending _uncommitted;
@@ -31,6 +33,14 @@ internal abstract class SkyLightDb(DbContextOptions options, CurrentWorkspace wo
     public DbSet<JobLease> JobLeases => Set<JobLease>();
     public DbSet<AccountCreation> AccountCreations => Set<AccountCreation>();
     public DbSet<ChannelEvent> ChannelEvents => Set<ChannelEvent>();
+    public DbSet<WebhookEndpoint> WebhookEndpoints => Set<WebhookEndpoint>();
+    public DbSet<WebhookDelivery> WebhookDeliveries => Set<WebhookDelivery>();
+    public DbSet<WebhookDeliveryAttempt> WebhookDeliveryAttempts => Set<WebhookDeliveryAttempt>();
+    public DbSet<JournalCursor> JournalCursors => Set<JournalCursor>();
+
+    /// <summary>The Data Protection key ring that encrypts webhook secrets, shared by every node.</summary>
+    public DbSet<Microsoft.AspNetCore.DataProtection.EntityFrameworkCore.DataProtectionKey> DataProtectionKeys =>
+        Set<Microsoft.AspNetCore.DataProtection.EntityFrameworkCore.DataProtectionKey>();
 
     /// <summary>The name of the tenant filter; cross-workspace jobs name it in IgnoreQueryFilters so reviewers see it.</summary>
     public const string TenantFilter = "tenant";
@@ -119,6 +129,41 @@ internal abstract class SkyLightDb(DbContextOptions options, CurrentWorkspace wo
             journal.Property(e => e.Source).HasConversion(new SnakeCaseEnumConverter<ChangeSource>()).HasMaxLength(16);
             journal.Property(e => e.PreviousSyncStatus).HasMaxLength(16);
             journal.Property(e => e.SyncStatus).HasMaxLength(16);
+        });
+        modelBuilder.Entity<WebhookEndpoint>(endpoint =>
+        {
+            endpoint.HasQueryFilter(TenantFilter, e => e.WorkspaceId == WorkspaceId);
+            endpoint.HasIndex(e => e.WorkspaceId);
+            endpoint.HasOne<Workspace>().WithMany().HasForeignKey(e => e.WorkspaceId);
+            endpoint.Property(e => e.Name).HasMaxLength(100);
+            endpoint.Property(e => e.Url).HasMaxLength(2048);
+            endpoint.Property(e => e.Events).HasMaxLength(1000);
+            endpoint.Property(e => e.DisabledReason).HasMaxLength(700);
+            endpoint.Ignore(e => e.EventList);
+        });
+        modelBuilder.Entity<WebhookDelivery>(delivery =>
+        {
+            delivery.HasQueryFilter(TenantFilter, d => d.WorkspaceId == WorkspaceId);
+            delivery.HasIndex(d => d.DeliveryId).IsUnique();
+            delivery.HasIndex(d => new { d.EndpointId, d.Id });
+            delivery.HasIndex(d => d.NextAttemptAt);
+            delivery.HasIndex(d => d.CreatedAt);
+            delivery.HasOne(d => d.Endpoint).WithMany().HasForeignKey(d => d.EndpointId).OnDelete(DeleteBehavior.Cascade);
+            delivery.HasMany(d => d.AttemptLog).WithOne().HasForeignKey(a => a.DeliveryRowId).OnDelete(DeleteBehavior.Cascade);
+            delivery.Property(d => d.EventType).HasMaxLength(64);
+            delivery.Property(d => d.LastError).HasMaxLength(500);
+            delivery.Ignore(d => d.Status);
+            delivery.Ignore(d => d.Try);
+        });
+        modelBuilder.Entity<WebhookDeliveryAttempt>(attempt =>
+        {
+            attempt.Property(a => a.ResponseBody).HasMaxLength(WebhookSender.MaxResponseBodyChars);
+            attempt.Property(a => a.Error).HasMaxLength(500);
+        });
+        modelBuilder.Entity<JournalCursor>(cursor =>
+        {
+            cursor.HasKey(c => c.Name);
+            cursor.Property(c => c.Name).HasMaxLength(64);
         });
         modelBuilder.Entity<AccountCreation>(creation =>
         {
@@ -310,6 +355,7 @@ internal abstract class SkyLightDb(DbContextOptions options, CurrentWorkspace wo
             {
                 RemoteDeletion when entry.State == EntityState.Added => _uncommitted with { Deletions = true },
                 WebhookInboxItem when entry.State == EntityState.Added => _uncommitted with { Webhooks = true },
+                WebhookDelivery when entry.State == EntityState.Added => _uncommitted with { Deliveries = true },
                 Channel channel => _uncommitted.WithChannel(channel.WorkspaceId, channel.Type),
                 ConnectAttempt attempt => _uncommitted.WithChannel(attempt.WorkspaceId, attempt.ChannelType),
                 Workspace workspace => _uncommitted.WithWorkspace(workspace.Id),

@@ -1,3 +1,4 @@
+using System.Linq.Expressions;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using SkyLight.Api.Channels;
@@ -59,6 +60,12 @@ internal abstract class LeasedQueue<TItem>(IServiceScopeFactory scopes, TimeProv
     /// <summary>How many tries an item gets before it is set aside.</summary>
     protected abstract int MaxAttempts { get; }
 
+    /// <summary>Which items are still to be done; an item that is not is never claimed (see <see cref="SettleAsync"/>).</summary>
+    protected virtual Expression<Func<TItem, bool>> IsOpen => i => i.SetAsideAt == null;
+
+    /// <summary>How long a claim holds: longer than one try can take, or a second node would try it too.</summary>
+    protected virtual TimeSpan Lease => Options.LeaseDuration;
+
     /// <summary>
     /// One try of the item, with the scope's services. <see cref="WorkOutcome.Done"/> removes the item; an exception
     /// counts as a <see cref="WorkOutcome.Retry"/> with the exception's type as the error.
@@ -71,8 +78,8 @@ internal abstract class LeasedQueue<TItem>(IServiceScopeFactory scopes, TimeProv
         await using (var scope = scopes.CreateAsyncScope())
         {
             var now = Time.GetUtcNow();
-            due = await scope.ServiceProvider.GetRequiredService<SkyLightDb>().Set<TItem>()
-                .Where(i => i.SetAsideAt == null && i.NextAttemptAt <= now && (i.LeasedUntil == null || i.LeasedUntil < now))
+            due = await scope.ServiceProvider.GetRequiredService<SkyLightDb>().Set<TItem>().Where(IsOpen)
+                .Where(i => i.NextAttemptAt <= now && (i.LeasedUntil == null || i.LeasedUntil < now))
                 .OrderBy(i => i.Id).Select(i => i.Id).Take(Batch).ToListAsync(ct);
         }
         await Parallel.ForEachAsync(due, new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = ct }, async (id, token) =>
@@ -113,8 +120,8 @@ internal abstract class LeasedQueue<TItem>(IServiceScopeFactory scopes, TimeProv
     {
         var db = services.GetRequiredService<SkyLightDb>();
         var now = Time.GetUtcNow();
-        var leasedUntil = now + Options.LeaseDuration;
-        if (await db.Set<TItem>().Where(i => i.Id == id && i.SetAsideAt == null && (i.LeasedUntil == null || i.LeasedUntil < now))
+        var leasedUntil = now + Lease;
+        if (await db.Set<TItem>().Where(IsOpen).Where(i => i.Id == id && (i.LeasedUntil == null || i.LeasedUntil < now))
                 .ExecuteUpdateAsync(s => s.SetProperty(i => i.LeasedUntil, leasedUntil), ct) == 0)
         {
             return;   // another node claimed it first
@@ -132,6 +139,16 @@ internal abstract class LeasedQueue<TItem>(IServiceScopeFactory scopes, TimeProv
         }
 
         db.ChangeTracker.Clear();   // whatever the try left unsaved must not ride along with the bookkeeping
+        await SettleAsync(db, item, outcome, ct);
+    }
+
+    /// <summary>
+    /// Records a try's outcome and releases the claim: a done item is deleted, a failed one is due again after a doubling
+    /// back-off, or set aside once <see cref="MaxAttempts"/> are used up.
+    /// </summary>
+    protected virtual async Task SettleAsync(SkyLightDb db, TItem item, WorkOutcome outcome, CancellationToken ct)
+    {
+        var id = item.Id;
         if (outcome is WorkOutcome.DoneOutcome)
         {
             await db.Set<TItem>().Where(i => i.Id == id).ExecuteDeleteAsync(ct);
@@ -143,7 +160,7 @@ internal abstract class LeasedQueue<TItem>(IServiceScopeFactory scopes, TimeProv
             WorkOutcome.RetryOutcome r => (r.Error, item.Attempts + 1 >= MaxAttempts),
             _ => throw new InvalidOperationException($"Unknown outcome {outcome}"),
         };
-        error = error.Length > MaxErrorLength ? error[..MaxErrorLength] : error;
+        error = Truncate(error);
         var attempts = item.Attempts + 1;
         DateTimeOffset? setAsideAt = setAside ? Time.GetUtcNow() : null;
         var next = setAside ? item.NextAttemptAt : RetryAt(attempts);
@@ -155,4 +172,6 @@ internal abstract class LeasedQueue<TItem>(IServiceScopeFactory scopes, TimeProv
             Log.LogWarning("{Queue} item {ItemId} set aside after {Attempts} tries: {Error}", GetType().Name, id, attempts, error);
         }
     }
+
+    protected static string Truncate(string error) => error.Length > MaxErrorLength ? error[..MaxErrorLength] : error;
 }

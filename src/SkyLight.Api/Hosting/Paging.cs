@@ -39,3 +39,10 @@ internal readonly record struct Paging(int Page, int PerPage)
 
 /// <summary>The conventions' <c>meta</c> of a paginated list.</summary>
 internal sealed record PageMeta(int CurrentPage, int LastPage, int PerPage, int Total);
+
+/// <summary>SkyLight's paginated list: the envelope plus <c>meta</c>.</summary>
+internal sealed record Page<T>(IReadOnlyList<T> Data, PageMeta Meta)
+{
+    [System.Text.Json.Serialization.JsonPropertyOrder(-1)]
+    public bool Success { get; } = true;
+}

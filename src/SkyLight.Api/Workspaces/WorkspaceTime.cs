@@ -14,6 +14,11 @@ internal static class WorkspaceTime
     public static string? Format(DateTimeOffset? instant, TimeZoneInfo zone) =>
         instant is { } value ? Format(value, zone) : null;
 
+    /// <summary>The conventions' UTC form, for resources outside the Channels section: <c>2026-03-11T07:00:00Z</c>.</summary>
+    public static string Utc(DateTimeOffset instant) => instant.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+
+    public static string? Utc(DateTimeOffset? instant) => instant is { } value ? Utc(value) : null;
+
     /// <summary>
     /// Finds an IANA zone by its exact id; null for anything else. The zoneinfo directory answers for more than zones:
     /// its folders ("Asia" throws), its own files ("localtime", "posixrules": the server's zone), other paths and other
