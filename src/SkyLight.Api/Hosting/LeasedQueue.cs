@@ -78,7 +78,7 @@ internal abstract class LeasedQueue<TItem>(IServiceScopeFactory scopes, TimeProv
         await using (var scope = scopes.CreateAsyncScope())
         {
             var now = Time.GetUtcNow();
-            due = await scope.ServiceProvider.GetRequiredService<SkyLightDb>().Set<TItem>().Where(IsOpen)
+            due = await Items(scope.ServiceProvider.GetRequiredService<SkyLightDb>()).Where(IsOpen)
                 .Where(i => i.NextAttemptAt <= now && (i.LeasedUntil == null || i.LeasedUntil < now))
                 .OrderBy(i => i.Id).Select(i => i.Id).Take(Batch).ToListAsync(ct);
         }
@@ -121,12 +121,12 @@ internal abstract class LeasedQueue<TItem>(IServiceScopeFactory scopes, TimeProv
         var db = services.GetRequiredService<SkyLightDb>();
         var now = Time.GetUtcNow();
         var leasedUntil = now + Lease;
-        if (await db.Set<TItem>().Where(IsOpen).Where(i => i.Id == id && (i.LeasedUntil == null || i.LeasedUntil < now))
+        if (await Items(db).Where(IsOpen).Where(i => i.Id == id && (i.LeasedUntil == null || i.LeasedUntil < now))
                 .ExecuteUpdateAsync(s => s.SetProperty(i => i.LeasedUntil, leasedUntil), ct) == 0)
         {
             return;   // another node claimed it first
         }
-        var item = await db.Set<TItem>().AsNoTracking().SingleAsync(i => i.Id == id, ct);
+        var item = await Items(db).AsNoTracking().SingleAsync(i => i.Id == id, ct);
         WorkOutcome outcome;
         try
         {
@@ -151,7 +151,7 @@ internal abstract class LeasedQueue<TItem>(IServiceScopeFactory scopes, TimeProv
         var id = item.Id;
         if (outcome is WorkOutcome.DoneOutcome)
         {
-            await db.Set<TItem>().Where(i => i.Id == id).ExecuteDeleteAsync(ct);
+            await Items(db).Where(i => i.Id == id).ExecuteDeleteAsync(ct);
             return;
         }
         var (error, setAside) = outcome switch
@@ -164,7 +164,7 @@ internal abstract class LeasedQueue<TItem>(IServiceScopeFactory scopes, TimeProv
         var attempts = item.Attempts + 1;
         DateTimeOffset? setAsideAt = setAside ? Time.GetUtcNow() : null;
         var next = setAside ? item.NextAttemptAt : RetryAt(attempts);
-        await db.Set<TItem>().Where(i => i.Id == id).ExecuteUpdateAsync(s => s
+        await Items(db).Where(i => i.Id == id).ExecuteUpdateAsync(s => s
             .SetProperty(i => i.Attempts, attempts).SetProperty(i => i.LastError, error).SetProperty(i => i.LeasedUntil, (DateTimeOffset?)null)
             .SetProperty(i => i.SetAsideAt, setAsideAt).SetProperty(i => i.NextAttemptAt, next), ct);
         if (setAside)
@@ -172,6 +172,9 @@ internal abstract class LeasedQueue<TItem>(IServiceScopeFactory scopes, TimeProv
             Log.LogWarning("{Queue} item {ItemId} set aside after {Attempts} tries: {Error}", GetType().Name, id, attempts, error);
         }
     }
+
+    /// <summary>Every workspace's items: a queue serves them all (some items are a workspace's and carry its tenant filter).</summary>
+    protected static IQueryable<TItem> Items(SkyLightDb db) => db.Set<TItem>().IgnoreQueryFilters([SkyLightDb.TenantFilter]);
 
     protected static string Truncate(string error) => error.Length > MaxErrorLength ? error[..MaxErrorLength] : error;
 }

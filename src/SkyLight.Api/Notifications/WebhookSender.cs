@@ -99,7 +99,7 @@ internal sealed class WebhookSender(IServiceScopeFactory scopes, IHttpClientFact
         var endpoints = db.WebhookEndpoints.IgnoreQueryFilters([SkyLightDb.TenantFilter]).Where(e => e.Id == item.EndpointId);
         if (outcome is WorkOutcome.DoneOutcome)
         {
-            await db.WebhookDeliveries.Where(d => d.Id == id).ExecuteUpdateAsync(s => s
+            await Items(db).Where(d => d.Id == id).ExecuteUpdateAsync(s => s
                 .SetProperty(d => d.Attempts, attempts).SetProperty(d => d.DeliveredAt, now).SetProperty(d => d.LastResponseStatus, status)
                 .SetProperty(d => d.LastError, (string?)null).SetProperty(d => d.LeasedUntil, (DateTimeOffset?)null), ct);
             await endpoints.Where(e => e.FailingSince != null).ExecuteUpdateAsync(s => s.SetProperty(e => e.FailingSince, (DateTimeOffset?)null), ct);
@@ -111,7 +111,7 @@ internal sealed class WebhookSender(IServiceScopeFactory scopes, IHttpClientFact
         var next = now + Backoff(attempts);
         var failed = next > item.RoundStartedAt + webhooks.Value.RetryWindow;
         DateTimeOffset? failedAt = failed ? now : null;
-        await db.WebhookDeliveries.Where(d => d.Id == id).ExecuteUpdateAsync(s => s
+        await Items(db).Where(d => d.Id == id).ExecuteUpdateAsync(s => s
             .SetProperty(d => d.Attempts, attempts).SetProperty(d => d.LastResponseStatus, status).SetProperty(d => d.LastError, error)
             .SetProperty(d => d.LeasedUntil, (DateTimeOffset?)null).SetProperty(d => d.NextAttemptAt, failed ? item.NextAttemptAt : next)
             .SetProperty(d => d.SetAsideAt, failedAt), ct);
@@ -124,7 +124,7 @@ internal sealed class WebhookSender(IServiceScopeFactory scopes, IHttpClientFact
         if (disabled)
         {
             Log.LogWarning("Webhook endpoint {EndpointId} of workspace {WorkspaceId} was switched off: every delivery failed for {Period}; the last error: {Error}",
-                item.EndpointId, item.WorkspaceId, disableAfter, error);
+                item.EndpointId, item.WorkspaceId, Describe(disableAfter), error);
         }
         else if (failed)
         {
