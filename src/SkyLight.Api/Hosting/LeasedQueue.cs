@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Linq.Expressions;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -63,6 +64,16 @@ internal abstract class LeasedQueue<TItem>(IServiceScopeFactory scopes, TimeProv
     /// <summary>Which items are still to be done; an item that is not is never claimed (see <see cref="SettleAsync"/>).</summary>
     protected virtual Expression<Func<TItem, bool>> IsOpen => i => i.SetAsideAt == null;
 
+    /// <summary>
+    /// True for work that can take long (an HTTP call to someone else's server): a run starts each due item in the
+    /// background, at most <see cref="Parallelism"/> at once on this node, and returns without waiting for them, so one
+    /// slow item never holds up the items behind it.
+    /// </summary>
+    protected virtual bool RunsInBackground => false;
+
+    private readonly ConcurrentDictionary<long, byte> _inFlight = new();
+    private SemaphoreSlim? _slots;
+
     /// <summary>How long a claim holds: longer than one try can take, or a second node would try it too.</summary>
     protected virtual TimeSpan Lease => Options.LeaseDuration;
 
@@ -82,20 +93,59 @@ internal abstract class LeasedQueue<TItem>(IServiceScopeFactory scopes, TimeProv
                 .Where(i => i.NextAttemptAt <= now && (i.LeasedUntil == null || i.LeasedUntil < now))
                 .OrderBy(i => i.Id).Select(i => i.Id).Take(Batch).ToListAsync(ct);
         }
-        await Parallel.ForEachAsync(due, new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = ct }, async (id, token) =>
+        if (RunsInBackground)
         {
-            try
-            {
-                await using var scope = scopes.CreateAsyncScope();
-                await ProcessAsync(id, scope.ServiceProvider, token);
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                // not even the bookkeeping worked (the database is away): the lease lapses and the item comes back
-                Log.LogWarning(e, "{Queue} item {ItemId} could not be processed; it is retried once its lease lapses", GetType().Name, id);
-            }
-        });
+            return await StartAsync(due, ct);
+        }
+        await Parallel.ForEachAsync(due, new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = ct }, TryAsync);
         return due.Count;
+    }
+
+    /// <summary>Starts the due items that are not under way on this node yet, waiting only for a free slot; returns how many it started.</summary>
+    private async Task<int> StartAsync(List<long> due, CancellationToken ct)
+    {
+        var slots = LazyInitializer.EnsureInitialized(ref _slots, () => new SemaphoreSlim(Parallelism));
+        var started = 0;
+        foreach (var id in due)
+        {
+            if (!_inFlight.TryAdd(id, 0))
+            {
+                continue;
+            }
+            await slots.WaitAsync(ct);
+            started++;
+            _ = Task.Run(async () =>
+            {
+                try
+                {
+                    await TryAsync(id, ct);
+                }
+                catch (OperationCanceledException)
+                {
+                    // stopping: the lease lapses and any node takes the item up again
+                }
+                finally
+                {
+                    _inFlight.TryRemove(id, out _);
+                    slots.Release();
+                }
+            }, CancellationToken.None);
+        }
+        return started;
+    }
+
+    private async ValueTask TryAsync(long id, CancellationToken ct)
+    {
+        try
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            await ProcessAsync(id, scope.ServiceProvider, ct);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // not even the bookkeeping worked (the database is away): the lease lapses and the item comes back
+            Log.LogWarning(e, "{Queue} item {ItemId} could not be processed; it is retried once its lease lapses", GetType().Name, id);
+        }
     }
 
     /// <summary>

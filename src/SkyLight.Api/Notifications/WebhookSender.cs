@@ -31,6 +31,9 @@ internal sealed class WebhookSender(IServiceScopeFactory scopes, IHttpClientFact
 
     protected override int Parallelism => webhooks.Value.Parallelism;
 
+    /// <summary>A receiver may take its whole timeout: the others' deliveries must not wait for it.</summary>
+    protected override bool RunsInBackground => true;
+
     /// <summary>The retry window ends a delivery, not a count; this only bounds a delivery whose bookkeeping keeps failing.</summary>
     protected override int MaxAttempts => 10_000;
 

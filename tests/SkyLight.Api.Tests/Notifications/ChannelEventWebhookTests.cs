@@ -81,6 +81,24 @@ public sealed class ChannelEventWebhookTests(ChannelWebhooksApp app) : IClassFix
         Assert.DoesNotContain(receiver.Received, r => r.Event is "channel.connect_started" or "channel.connected");
     }
 
+    [Fact]
+    public async Task AReceiverThatHangsHoldsUpNoOtherEndpoint()
+    {
+        var workspace = await app.NewWorkspaceAsync();
+        var stuck = app.Receiver.NewRoute();
+        stuck.Answer([.. Enumerable.Repeat(ReceiverAnswer.Hang, 20)]);   // each of its deliveries takes the whole 30 s timeout
+        var fine = app.Receiver.NewRoute();
+        await CreateAsync(workspace.Client, stuck.Url, "*");
+        await CreateAsync(workspace.Client, fine.Url, "*");
+
+        await app.ConnectedChannelAsync(workspace.Client, "whatsapp");
+        Assert.Equal(HttpStatusCode.NoContent, (await workspace.Client.PostAsync("/api/v1/channels/whatsapp/disconnect", null, Ct)).StatusCode);
+
+        // each event's two deliveries are claimed together; the fine endpoint still gets every one at once
+        await ChannelsApp.WaitUntilAsync(() => Task.FromResult(fine.Received.Any(r => r.Event == "channel.disconnected")), "a hanging receiver held up the others");
+        await ChannelsApp.WaitUntilAsync(() => Task.FromResult(stuck.Received.Any(r => r.Event == "channel.disconnected")), "the stuck one was not tried");
+    }
+
     private static long EventId(ReceivedDelivery received) => received.Json.GetProperty("data").GetProperty("event_id").GetInt64();
 
     private static async Task<JsonElement[]> TimelineAsync(HttpClient client)

@@ -73,11 +73,14 @@ public sealed class WebhookReceiver : IAsyncDisposable
 public sealed class ReceiverRoute(Uri url)
 {
     private readonly ConcurrentQueue<ReceiverAnswer> _answers = new();
-    private readonly ConcurrentQueue<ReceivedDelivery> _received = new();
+    private readonly ConcurrentQueue<(ReceivedDelivery Delivery, ReceiverAnswer Answer)> _log = new();
 
     public Uri Url { get; } = url;
 
-    public IReadOnlyList<ReceivedDelivery> Received => [.. _received];
+    public IReadOnlyList<ReceivedDelivery> Received => [.. _log.Select(e => e.Delivery)];
+
+    /// <summary>Every request with the answer it was given (or is still waiting for: <see cref="ReceiverAnswer.Hang"/>).</summary>
+    public IReadOnlyList<(ReceivedDelivery Delivery, ReceiverAnswer Answer)> Log => [.. _log];
 
     /// <summary>The next requests are answered so, in order; 200 once they are used up.</summary>
     public void Answer(params ReceiverAnswer[] answers)
@@ -93,14 +96,15 @@ public sealed class ReceiverRoute(Uri url)
 
     public async Task<IReadOnlyList<ReceivedDelivery>> WaitForAsync(int count, string because)
     {
-        await Channels.ChannelsApp.WaitUntilAsync(() => Task.FromResult(_received.Count >= count), because);
+        await Channels.ChannelsApp.WaitUntilAsync(() => Task.FromResult(_log.Count >= count), because);
         return Received;
     }
 
     internal ReceiverAnswer Take(ReceivedDelivery received)
     {
-        _received.Enqueue(received);
-        return _answers.TryDequeue(out var next) ? next : ReceiverAnswer.Ok;
+        var answer = _answers.TryDequeue(out var next) ? next : ReceiverAnswer.Ok;
+        _log.Enqueue((received, answer));
+        return answer;
     }
 }
 
