@@ -171,7 +171,9 @@ internal abstract class LeasedQueue<TItem>(IServiceScopeFactory scopes, TimeProv
         var db = services.GetRequiredService<SkyLightDb>();
         var now = Time.GetUtcNow();
         var leasedUntil = now + Lease;
-        if (await Items(db).Where(IsOpen).Where(i => i.Id == id && (i.LeasedUntil == null || i.LeasedUntil < now))
+        // due and free, checked again in the claim itself: the run that listed it may be late, after another try was made
+        // and rescheduled (a ProcessNow), and must not make a second try at once
+        if (await Items(db).Where(IsOpen).Where(i => i.Id == id && i.NextAttemptAt <= now && (i.LeasedUntil == null || i.LeasedUntil < now))
                 .ExecuteUpdateAsync(s => s.SetProperty(i => i.LeasedUntil, leasedUntil), ct) == 0)
         {
             return;   // another node claimed it first

@@ -33,9 +33,9 @@ internal static class WebhookEndpointsApi
             .Errors(404, 422);
         webhooks.MapGet("/{id:int}/deliveries", Deliveries).WithName("ListWebhookDeliveries")
             .WithSummary("The endpoint's deliveries, newest first, with paging; ?status=pending|delivered|failed.").Errors(404, 422);
-        webhooks.MapGet("/{id:int}/deliveries/{deliveryId:guid}", Delivery).WithName("GetWebhookDelivery")
+        webhooks.MapGet("/{id:int}/deliveries/{delivery_id:guid}", Delivery).WithName("GetWebhookDelivery")
             .WithSummary("One delivery with its data and every attempt.").Errors(404);
-        webhooks.MapPost("/{id:int}/deliveries/{deliveryId:guid}/redeliver", Redeliver).WithName("RedeliverWebhook")
+        webhooks.MapPost("/{id:int}/deliveries/{delivery_id:guid}/redeliver", Redeliver).WithName("RedeliverWebhook")
             .WithSummary("Sends the delivery again now, with the same delivery id.").Errors(404, 409, 422);
         return webhooks;
     }
@@ -218,13 +218,13 @@ internal static class WebhookEndpointsApi
         return TypedResults.Ok(new Page<WebhookDeliveryResponse>([.. items.Select(i => WebhookDeliveryResponse.From(i.Delivery, i.Attempts))], paging.Meta(total)));
     }
 
-    private static async Task<Results<Ok<Envelope<WebhookDeliveryResponse>>, ProblemHttpResult>> Delivery(int id, Guid deliveryId, SkyLightDb db, CancellationToken ct) =>
+    private static async Task<Results<Ok<Envelope<WebhookDeliveryResponse>>, ProblemHttpResult>> Delivery(int id, [FromRoute(Name = "delivery_id")] Guid deliveryId, SkyLightDb db, CancellationToken ct) =>
         await db.WebhookDeliveries.AsNoTracking().Include(d => d.AttemptLog).SingleOrDefaultAsync(d => d.EndpointId == id && d.DeliveryId == deliveryId, ct) is { } delivery
             ? TypedResults.Ok(Envelope.Of(WebhookDeliveryResponse.Detail(delivery)))
             : ApiErrors.NotFound(DeliveryNotFoundMessage);
 
     private static async Task<Results<Accepted<Envelope<WebhookDeliveryResponse>>, ProblemHttpResult>> Redeliver(
-        int id, Guid deliveryId, SkyLightDb db, WebhookSender sender, TimeProvider time, CancellationToken ct)
+        int id, [FromRoute(Name = "delivery_id")] Guid deliveryId, SkyLightDb db, WebhookSender sender, TimeProvider time, CancellationToken ct)
     {
         var delivery = await db.WebhookDeliveries.AsNoTracking().Include(d => d.Endpoint).SingleOrDefaultAsync(d => d.EndpointId == id && d.DeliveryId == deliveryId, ct);
         if (delivery is null)
@@ -266,7 +266,7 @@ internal static class WebhookEndpointsApi
         {
             errors["events"] = [events.Count == 0
                 ? "The events must list at least one event type."
-                : $"Unknown event type(s): {string.Join(", ", unknown.Select(e => e ?? "null"))}. Use: {string.Join(", ", WebhookEventTypes.Subscribable)}."];
+                : $"The events hold unknown type(s): {string.Join(", ", unknown.Select(e => e ?? "null"))}. Use: {string.Join(", ", WebhookEventTypes.Subscribable)}."];
             return null;
         }
         return [.. events.Distinct()!];

@@ -74,6 +74,44 @@ public sealed class WebhookDeliveryTests(WebhooksApp app) : IClassFixture<Webhoo
     }
 
     [Fact]
+    public async Task ADeliveryIsTriedOnceUntilItsRetryIsDueHoweverManyRunsRace()
+    {
+        var workspace = await app.NewWorkspaceAsync();
+        var receiver = app.Receiver.NewRoute();
+        receiver.Answer([.. Enumerable.Repeat(new ReceiverAnswer(500), 1000)]);
+        var endpoint = await CreateAsync(workspace.Client, receiver.Url);
+        var sender = app.Services.GetRequiredService<WebhookSender>();
+        using var stop = new CancellationTokenSource();
+        // runs of the loop that list due items while each test event is being tried at once by its own ProcessNow
+        var runs = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                await sender.RunOnceAsync(Ct);
+            }
+        }, Ct);
+
+        var deliveries = new List<Guid>();
+        for (var i = 0; i < 30; i++)
+        {
+            deliveries.Add((await TestAsync(workspace.Client, endpoint.Id)).DeliveryId);
+        }
+        foreach (var id in deliveries)
+        {
+            await WaitForDeliveryAsync(workspace.Client, endpoint.Id, id, d => d.Attempts >= 1, "never tried");
+        }
+        await stop.CancelAsync();
+        await runs;
+
+        // the clock did not move: no retry was due, so each was tried exactly once
+        Assert.Equal(30, receiver.Received.Count);
+        foreach (var id in deliveries)
+        {
+            Assert.Equal(1, (await DeliveryAsync(workspace.Client, endpoint.Id, id)).Attempts);
+        }
+    }
+
+    [Fact]
     public async Task AReceiverThatNeverAnswersTimesOutAfter30SecondsAndIsRetried()
     {
         var workspace = await app.NewWorkspaceAsync();

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using static SkyLight.Api.Tests.Notifications.WebhookApi;
 
 namespace SkyLight.Api.Tests.Notifications;
@@ -73,7 +74,7 @@ public sealed class WebhookEndpointTests(WebhooksApp app) : IClassFixture<Webhoo
         var response = await workspace.Client.PostAsJsonAsync("/api/v1/webhooks", new { name = "a", url = "http://127.0.0.1/x", events = new[] { "channel.exploded" } }, Ct);
 
         var message = (await response.BodyAsync()).GetProperty("errors").GetProperty("events")[0].GetString();
-        Assert.StartsWith("Unknown event type(s): channel.exploded. Use: *, channel.connect_started,", message, StringComparison.Ordinal);
+        Assert.StartsWith("The events hold unknown type(s): channel.exploded. Use: *, channel.connect_started,", message, StringComparison.Ordinal);
         Assert.EndsWith("channel.disconnected, webhook.test.", message, StringComparison.Ordinal);
     }
 
@@ -130,6 +131,26 @@ public sealed class WebhookEndpointTests(WebhooksApp app) : IClassFixture<Webhoo
         Assert.All(all.Data, d => Assert.Null(d.AttemptLog));   // the log's detail is in the delivery's own answer
         Assert.Equal(failing.DeliveryId, Assert.Single(pending.Data).DeliveryId);
         Assert.Equal(HttpStatusCode.UnprocessableEntity, bad.StatusCode);
+    }
+
+    [Fact]
+    public async Task FinishedDeliveriesOlderThanTheRetentionArePurgedAndPendingOnesStay()
+    {
+        var workspace = await app.NewWorkspaceAsync();
+        var receiver = app.Receiver.NewRoute();
+        var endpoint = await CreateAsync(workspace.Client, receiver.Url);
+        var delivered = await TestAsync(workspace.Client, endpoint.Id);
+        await WaitForDeliveryAsync(workspace.Client, endpoint.Id, delivered.DeliveryId, d => d.Status == "delivered", "never delivered");
+        receiver.Answer(new ReceiverAnswer(500));
+        var pending = await TestAsync(workspace.Client, endpoint.Id);
+        await WaitForDeliveryAsync(workspace.Client, endpoint.Id, pending.DeliveryId, d => d.Attempts == 1, "never tried");
+        await workspace.Client.PatchAsJsonAsync($"/api/v1/webhooks/{endpoint.Id}", new { is_active = false }, Ct);   // so it stays pending
+
+        app.Time.Advance(TimeSpan.FromDays(91));
+        await app.Services.GetRequiredService<SkyLight.Api.Channels.Events.JournalRetention>().RunOnceAsync(Ct);
+
+        var left = await PageAsync<Delivery>(await workspace.Client.GetAsync($"/api/v1/webhooks/{endpoint.Id}/deliveries", Ct));
+        Assert.Equal([pending.DeliveryId], left.Data.Select(d => d.DeliveryId));
     }
 
     [Fact]

@@ -58,7 +58,14 @@ internal static class WebhookApi
     public static async Task<Delivery> WaitForDeliveryAsync(HttpClient client, int id, Guid deliveryId, Func<Delivery, bool> until, string because)
     {
         Delivery delivery = null!;
-        await Channels.ChannelsApp.WaitUntilAsync(async () => until(delivery = await DeliveryAsync(client, id, deliveryId)), because);
+        try
+        {
+            await Channels.ChannelsApp.WaitUntilAsync(async () => until(delivery = await DeliveryAsync(client, id, deliveryId)), because);
+        }
+        catch (Xunit.Sdk.FailException)
+        {
+            Assert.Fail($"{because}; the delivery was last {delivery} with attempts [{string.Join("; ", delivery.AttemptLog ?? [])}]");
+        }
         return delivery;
     }
 

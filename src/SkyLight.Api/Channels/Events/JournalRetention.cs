@@ -6,8 +6,9 @@ using SkyLight.Api.Hosting;
 namespace SkyLight.Api.Channels.Events;
 
 /// <summary>
-/// Purges channel events and ended connect attempts older than <see cref="ChannelsOptions.EventRetention"/>, once an
-/// hour on one node (a job lease). Pending attempts are never purged: expiry ends them first.
+/// Purges channel events, ended connect attempts and finished webhook deliveries (with their attempt log) older than
+/// <see cref="ChannelsOptions.EventRetention"/>, once an hour on one node (a job lease). Pending attempts and pending
+/// deliveries are never purged.
 /// </summary>
 internal sealed class JournalRetention(IServiceScopeFactory scopes, TimeProvider time, IOptions<ChannelsOptions> options, ILogger<JournalRetention> log)
     : BackgroundLoop(time, options, log)
@@ -31,10 +32,13 @@ internal sealed class JournalRetention(IServiceScopeFactory scopes, TimeProvider
         var events = await db.ChannelEvents.IgnoreQueryFilters([SkyLightDb.TenantFilter]).Where(e => e.OccurredAt < cutoff).ExecuteDeleteAsync(ct);
         var attempts = await db.ConnectAttempts.IgnoreQueryFilters([SkyLightDb.TenantFilter])
             .Where(a => a.State != AttemptStates.Pending && a.EndedAt != null && a.EndedAt < cutoff).ExecuteDeleteAsync(ct);
-        if (events + attempts > 0)
+        var deliveries = await db.WebhookDeliveries.IgnoreQueryFilters([SkyLightDb.TenantFilter])
+            .Where(d => d.CreatedAt < cutoff && (d.DeliveredAt != null || d.SetAsideAt != null)).ExecuteDeleteAsync(ct);
+        if (events + attempts + deliveries > 0)
         {
-            Log.LogInformation("Purged {Events} channel events and {Attempts} ended attempts older than {Cutoff}", events, attempts, cutoff);
+            Log.LogInformation("Purged {Events} channel events, {Attempts} ended attempts and {Deliveries} finished webhook deliveries older than {Cutoff}",
+                events, attempts, deliveries, cutoff);
         }
-        return events + attempts;
+        return events + attempts + deliveries;
     }
 }
