@@ -44,7 +44,11 @@ internal sealed class WebhookSender(IServiceScopeFactory scopes, IHttpClientFact
     protected override async Task<WorkOutcome> HandleAsync(WebhookDelivery item, IServiceProvider services, CancellationToken ct)
     {
         var endpoint = await services.GetRequiredService<SkyLightDb>().WebhookEndpoints.IgnoreQueryFilters([SkyLightDb.TenantFilter]).AsNoTracking()
-            .SingleAsync(e => e.Id == item.EndpointId, ct);
+            .SingleOrDefaultAsync(e => e.Id == item.EndpointId, ct);
+        if (endpoint is null)
+        {
+            return WorkOutcome.Done;   // deleted since it was claimed, and its deliveries with it
+        }
         var now = Time.GetUtcNow();
         var body = WebhookPayloads.Body(item, now.ToUnixTimeSeconds());
         using var request = new HttpRequestMessage(HttpMethod.Post, endpoint.Url) { Content = new ByteArrayContent(body) };
@@ -97,14 +101,16 @@ internal sealed class WebhookSender(IServiceScopeFactory scopes, IHttpClientFact
         var attempts = item.Attempts + 1;
         var status = attempt.ResponseStatus;
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
-        db.WebhookDeliveryAttempts.Add(attempt);
-        await db.SaveChangesAsync(ct);
         var endpoints = db.WebhookEndpoints.IgnoreQueryFilters([SkyLightDb.TenantFilter]).Where(e => e.Id == item.EndpointId);
         if (outcome is WorkOutcome.DoneOutcome)
         {
-            await Items(db).Where(d => d.Id == id).ExecuteUpdateAsync(s => s
-                .SetProperty(d => d.Attempts, attempts).SetProperty(d => d.DeliveredAt, now).SetProperty(d => d.LastResponseStatus, status)
-                .SetProperty(d => d.LastError, (string?)null).SetProperty(d => d.LeasedUntil, (DateTimeOffset?)null), ct);
+            if (await Items(db).Where(d => d.Id == id).ExecuteUpdateAsync(s => s
+                    .SetProperty(d => d.Attempts, attempts).SetProperty(d => d.DeliveredAt, now).SetProperty(d => d.LastResponseStatus, status)
+                    .SetProperty(d => d.LastError, (string?)null).SetProperty(d => d.LeasedUntil, (DateTimeOffset?)null), ct) == 0)
+            {
+                return;   // its endpoint was deleted meanwhile, and the delivery with it: nothing to log
+            }
+            await LogAttemptAsync(db, attempt, ct);
             await endpoints.Where(e => e.FailingSince != null).ExecuteUpdateAsync(s => s.SetProperty(e => e.FailingSince, (DateTimeOffset?)null), ct);
             await transaction.CommitAsync(ct);
             return;
@@ -114,10 +120,14 @@ internal sealed class WebhookSender(IServiceScopeFactory scopes, IHttpClientFact
         var next = now + Backoff(attempts);
         var failed = next > item.RoundStartedAt + webhooks.Value.RetryWindow;
         DateTimeOffset? failedAt = failed ? now : null;
-        await Items(db).Where(d => d.Id == id).ExecuteUpdateAsync(s => s
-            .SetProperty(d => d.Attempts, attempts).SetProperty(d => d.LastResponseStatus, status).SetProperty(d => d.LastError, error)
-            .SetProperty(d => d.LeasedUntil, (DateTimeOffset?)null).SetProperty(d => d.NextAttemptAt, failed ? item.NextAttemptAt : next)
-            .SetProperty(d => d.SetAsideAt, failedAt), ct);
+        if (await Items(db).Where(d => d.Id == id).ExecuteUpdateAsync(s => s
+                .SetProperty(d => d.Attempts, attempts).SetProperty(d => d.LastResponseStatus, status).SetProperty(d => d.LastError, error)
+                .SetProperty(d => d.LeasedUntil, (DateTimeOffset?)null).SetProperty(d => d.NextAttemptAt, failed ? item.NextAttemptAt : next)
+                .SetProperty(d => d.SetAsideAt, failedAt), ct) == 0)
+        {
+            return;
+        }
+        await LogAttemptAsync(db, attempt, ct);
         await endpoints.Where(e => e.FailingSince == null).ExecuteUpdateAsync(s => s.SetProperty(e => e.FailingSince, now), ct);
         var disableAfter = webhooks.Value.DisableAfter;
         var disabled = disableAfter > TimeSpan.Zero && await endpoints.Where(e => e.IsActive && e.FailingSince <= now - disableAfter)
@@ -134,6 +144,12 @@ internal sealed class WebhookSender(IServiceScopeFactory scopes, IHttpClientFact
             Log.LogWarning("Webhook delivery {DeliveryId} to endpoint {EndpointId} failed for good after {Attempts} attempts: {Error}",
                 item.DeliveryId, item.EndpointId, attempts, error);
         }
+    }
+
+    private static async Task LogAttemptAsync(SkyLightDb db, WebhookDeliveryAttempt attempt, CancellationToken ct)
+    {
+        db.WebhookDeliveryAttempts.Add(attempt);
+        await db.SaveChangesAsync(ct);
     }
 
     /// <summary>The wait before the next attempt: the base delay doubled per failed attempt, capped, with ± jitter.</summary>

@@ -109,13 +109,15 @@ public sealed class ChannelRaceTests(ChannelsApp app) : IClassFixture<ChannelsAp
     {
         var workspace = await app.NewWorkspaceAsync();
         var first = (await ChannelsApp.ConnectAsync(workspace.Client, "whatsapp")).GetProperty("account_id").GetString()!;
-        await app.EmulatorAsync(HttpMethod.Post, "/_emulator/faults", new { method = "POST", path = "/api/v1/accounts", delay_ms = 1000 });
+        await app.EmulatorAsync(HttpMethod.Post, "/_emulator/faults", new { method = "POST", path = "/api/v1/accounts", delay_ms = 1500 });
 
         var second = workspace.Client.PostAsync("/api/v1/channels/whatsapp/connect", null, Ct);
-        // while Unipile makes the new account, the first attempt ends: Unipile lost it, and a status poll notices
+        // while Unipile makes the new account, the first attempt ends: Unipile lost it, and a status poll notices (a poll
+        // whose Unipile read takes over 1 s under load answers from local records: the next poll, 2 s on, reads again)
         await ChannelsApp.WaitUntilAsync(async () => await app.UnipileCallsAsync("POST", "/api/v1/accounts") >= 2, "the second connect never reached Unipile");
         await app.EmulatorAsync(HttpMethod.Delete, $"/api/v1/accounts/{first}");
-        var ended = await ChannelsApp.StatusAsync(workspace.Client, "whatsapp", first);
+        var ended = await ChannelsApp.PollStatusAsync(workspace.Client, "whatsapp", first, s => !s.GetProperty("in_progress").GetBoolean());
+        Assert.False(second.IsCompleted, "the first attempt must end while the second connect waits for Unipile");
 
         Assert.Equal((false, "CREATION_FAIL"), (ended.GetProperty("in_progress").GetBoolean(), ended.GetProperty("sync_status").GetString()));
         var answer = await second;
