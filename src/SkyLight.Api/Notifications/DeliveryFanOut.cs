@@ -28,6 +28,8 @@ internal sealed class DeliveryFanOut(IServiceScopeFactory scopes, ChannelEventFe
     public const string CursorName = "webhook-deliveries";
     private const int Batch = 500;
 
+    private bool _cursorExists;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var subscription = await feed.SubscribeAsync(stoppingToken);
@@ -59,7 +61,11 @@ internal sealed class DeliveryFanOut(IServiceScopeFactory scopes, ChannelEventFe
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<SkyLightDb>();
-        await EnsureCursorAsync(db, ct);
+        if (!_cursorExists)
+        {
+            await EnsureCursorAsync(db, ct);
+            _cursorExists = true;
+        }
 
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
         // the row lock: a second node running now waits here, then sees the cursor this run leaves
@@ -114,17 +120,19 @@ internal sealed class DeliveryFanOut(IServiceScopeFactory scopes, ChannelEventFe
         Data = data, CreatedAt = now, NextAttemptAt = now, RoundStartedAt = now,
     };
 
-    /// <summary>The first run anywhere starts from the journal's end: endpoints get what happens after they exist.</summary>
+    /// <summary>
+    /// The cursor starts at the journal's beginning: no event is ever skipped, not even one committed before the first
+    /// run; endpoints only get events that happened after they were created anyway.
+    /// </summary>
     private static async Task EnsureCursorAsync(SkyLightDb db, CancellationToken ct)
     {
         if (await db.JournalCursors.AnyAsync(c => c.Name == CursorName, ct))
         {
             return;
         }
-        var last = await db.ChannelEvents.IgnoreQueryFilters([SkyLightDb.TenantFilter]).MaxAsync(e => (long?)e.Id, ct) ?? 0;
         try
         {
-            db.JournalCursors.Add(new JournalCursor { Name = CursorName, LastEventId = last });
+            db.JournalCursors.Add(new JournalCursor { Name = CursorName, LastEventId = 0 });
             await db.SaveChangesAsync(ct);
         }
         catch (DbUpdateException)
