@@ -140,6 +140,8 @@ internal abstract class SkyLightDb(DbContextOptions options, CurrentWorkspace wo
             endpoint.Property(e => e.Events).HasMaxLength(1000);
             endpoint.Property(e => e.DisabledReason).HasMaxLength(700);
             endpoint.Ignore(e => e.EventList);
+            // a rotation is conditional on the secret it replaced: of two at once, one wins and the other is a 409
+            endpoint.Property(e => e.ProtectedSecret).IsConcurrencyToken();
         });
         modelBuilder.Entity<WebhookDelivery>(delivery =>
         {

@@ -71,7 +71,20 @@ internal abstract class LeasedQueue<TItem>(IServiceScopeFactory scopes, TimeProv
     /// </summary>
     protected virtual bool RunsInBackground => false;
 
-    private readonly ConcurrentDictionary<long, byte> _inFlight = new();
+    /// <summary>What a run lists of a due item: its id, and the group it counts against (see <see cref="MaxInFlightPerGroup"/>).</summary>
+    protected internal readonly record struct DueItem(long Id, long Group);
+
+    /// <summary>The group of an item, for queues whose items belong to something that must not take every slot.</summary>
+    protected virtual Expression<Func<TItem, DueItem>> Listed => i => new DueItem(i.Id, 0);
+
+    /// <summary>How many items of one group may be under way at once on this node (background queues only).</summary>
+    protected virtual int MaxInFlightPerGroup => int.MaxValue;
+
+    /// <summary>The items outside the given groups: a run does not list what it could not start, so others behind them get their turn.</summary>
+    protected virtual IQueryable<TItem> OutsideGroups(IQueryable<TItem> items, List<long> groups) => items;
+
+    private readonly ConcurrentDictionary<long, long> _inFlight = new();
+    private readonly ConcurrentDictionary<long, int> _groupLoad = new();
     private SemaphoreSlim? _slots;
 
     /// <summary>How long a claim holds: longer than one try can take, or a second node would try it too.</summary>
@@ -85,34 +98,49 @@ internal abstract class LeasedQueue<TItem>(IServiceScopeFactory scopes, TimeProv
 
     public override async Task<int> RunOnceAsync(CancellationToken ct)
     {
-        List<long> due;
+        List<DueItem> due;
         await using (var scope = scopes.CreateAsyncScope())
         {
             var now = Time.GetUtcNow();
-            due = await Items(scope.ServiceProvider.GetRequiredService<SkyLightDb>()).Where(IsOpen)
+            var full = _groupLoad.Where(g => g.Value >= MaxInFlightPerGroup).Select(g => g.Key).ToList();
+            var items = Items(scope.ServiceProvider.GetRequiredService<SkyLightDb>()).Where(IsOpen);
+            due = await (full.Count > 0 ? OutsideGroups(items, full) : items)
                 .Where(i => i.NextAttemptAt <= now && (i.LeasedUntil == null || i.LeasedUntil < now))
-                .OrderBy(i => i.Id).Select(i => i.Id).Take(Batch).ToListAsync(ct);
+                .OrderBy(i => i.Id).Select(Listed).Take(Batch).ToListAsync(ct);
         }
         if (RunsInBackground)
         {
             return await StartAsync(due, ct);
         }
-        await Parallel.ForEachAsync(due, new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = ct }, TryAsync);
+        await Parallel.ForEachAsync(due.Select(d => d.Id), new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = ct }, TryAsync);
         return due.Count;
     }
 
-    /// <summary>Starts the due items that are not under way on this node yet, waiting only for a free slot; returns how many it started.</summary>
-    private async Task<int> StartAsync(List<long> due, CancellationToken ct)
+    /// <summary>
+    /// Starts the due items that are not under way on this node yet and whose group has room, waiting only for a free
+    /// slot; returns how many it started.
+    /// </summary>
+    private async Task<int> StartAsync(List<DueItem> due, CancellationToken ct)
     {
         var slots = LazyInitializer.EnsureInitialized(ref _slots, () => new SemaphoreSlim(Parallelism));
         var started = 0;
-        foreach (var id in due)
+        foreach (var (id, group) in due)
         {
-            if (!_inFlight.TryAdd(id, 0))
+            if (_groupLoad.GetValueOrDefault(group) >= MaxInFlightPerGroup || !_inFlight.TryAdd(id, group))
             {
-                continue;
+                continue;   // its group's share is under way (it is listed again once that finishes), or it is itself
             }
-            await slots.WaitAsync(ct);
+            _groupLoad.AddOrUpdate(group, 1, (_, load) => load + 1);
+            try
+            {
+                await slots.WaitAsync(ct);
+            }
+            catch (OperationCanceledException)
+            {
+                _inFlight.TryRemove(id, out _);
+                _groupLoad.AddOrUpdate(group, 0, (_, load) => load - 1);
+                throw;
+            }
             started++;
             _ = Task.Run(async () =>
             {
@@ -127,7 +155,9 @@ internal abstract class LeasedQueue<TItem>(IServiceScopeFactory scopes, TimeProv
                 finally
                 {
                     _inFlight.TryRemove(id, out _);
+                    _groupLoad.AddOrUpdate(group, 0, (_, load) => load - 1);
                     slots.Release();
+                    Wake();   // a slot and its group's share are free: what waited behind them can start
                 }
             }, CancellationToken.None);
         }
@@ -153,7 +183,17 @@ internal abstract class LeasedQueue<TItem>(IServiceScopeFactory scopes, TimeProv
     /// its own. It claims the item like any run of the loop, so whichever of the two gets there first does it; should this
     /// node die first, the item is simply due for the loop of any node.
     /// </summary>
-    public void ProcessNow(long id) => _ = Task.Run(async () =>
+    public void ProcessNow(long id)
+    {
+        if (RunsInBackground)
+        {
+            Wake();   // the loop starts it at once, within this node's limits
+            return;
+        }
+        _ = Task.Run(async () => await ProcessNowAsync(id));
+    }
+
+    private async Task ProcessNowAsync(long id)
     {
         try
         {
@@ -164,7 +204,7 @@ internal abstract class LeasedQueue<TItem>(IServiceScopeFactory scopes, TimeProv
         {
             Log.LogWarning(e, "{Queue} item {ItemId} could not be processed now; the queue takes it up", GetType().Name, id);
         }
-    });
+    }
 
     private async Task ProcessAsync(long id, IServiceProvider services, CancellationToken ct)
     {
@@ -178,7 +218,10 @@ internal abstract class LeasedQueue<TItem>(IServiceScopeFactory scopes, TimeProv
         {
             return;   // another node claimed it first
         }
-        var item = await Items(db).AsNoTracking().SingleAsync(i => i.Id == id, ct);
+        if (await Items(db).AsNoTracking().SingleOrDefaultAsync(i => i.Id == id, ct) is not { } item)
+        {
+            return;   // deleted right after the claim (its owner went: a webhook endpoint, say)
+        }
         WorkOutcome outcome;
         try
         {

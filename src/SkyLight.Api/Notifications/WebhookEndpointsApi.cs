@@ -17,6 +17,9 @@ internal static class WebhookEndpointsApi
     private const string NotFoundMessage = "Webhook endpoint not found.";
     private const string DeliveryNotFoundMessage = "Delivery not found.";
 
+    /// <summary>Tags the rotation's read of the endpoint, so a test can hold one rotation there while another commits.</summary>
+    public const string RotateReadTag = "rotate-secret: read the endpoint";
+
     public static RouteGroupBuilder MapWebhookEndpoints(this RouteGroupBuilder api)
     {
         var webhooks = api.MapGroup("/webhooks").WithTags("Webhooks");
@@ -25,12 +28,12 @@ internal static class WebhookEndpointsApi
         webhooks.MapGet("/", List).WithName("ListWebhookEndpoints").WithSummary("The workspace's endpoints, newest first, with paging.").Errors(422);
         webhooks.MapGet("/{id:int}", Get).WithName("GetWebhookEndpoint").Errors(404);
         webhooks.MapPatch("/{id:int}", Update).WithName("UpdateWebhookEndpoint")
-            .WithSummary("Changes name, url, events or is_active; switching it on again resumes its pending deliveries.").Errors(404, 422);
+            .WithSummary("Changes name, url, events or is_active; switching it on again resumes its pending deliveries.").Errors(404, 409, 422);
         webhooks.MapDelete("/{id:int}", Delete).WithName("DeleteWebhookEndpoint").WithSummary("Deletes the endpoint and its delivery log.").Errors(404);
         webhooks.MapPost("/{id:int}/test", Test).WithName("TestWebhookEndpoint").WithSummary("Sends a webhook.test event now.").Errors(404, 422);
         webhooks.MapPost("/{id:int}/rotate-secret", RotateSecret).WithName("RotateWebhookSecret")
             .WithSummary("A new signing secret, shown this once; the old one stops at once unless previous_secret_expires_in_seconds gives it a grace period.")
-            .Errors(404, 422);
+            .Errors(404, 409, 422);
         webhooks.MapGet("/{id:int}/deliveries", Deliveries).WithName("ListWebhookDeliveries")
             .WithSummary("The endpoint's deliveries, newest first, with paging; ?status=pending|delivered|failed.").Errors(404, 422);
         webhooks.MapGet("/{id:int}/deliveries/{delivery_id:guid}", Delivery).WithName("GetWebhookDelivery")
@@ -51,22 +54,26 @@ internal static class WebhookEndpointsApi
         {
             errors["url"] = [refusal];
         }
-        if (await db.WebhookEndpoints.CountAsync(ct) >= options.Value.MaxEndpointsPerWorkspace)
-        {
-            errors["url"] = [$"A workspace can have at most {options.Value.MaxEndpointsPerWorkspace} webhook endpoints. Delete one first."];
-        }
         if (errors.Count > 0)
         {
             return TypedResults.ValidationProblem(errors);
         }
         var now = time.GetUtcNow();
         var secret = WebhookSecrets.New();
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        // the workspace's row as a lock: two creates at once count one after the other, so the limit holds
+        await db.Workspaces.Where(w => w.Id == workspace.Id).ExecuteUpdateAsync(s => s.SetProperty(w => w.Name, w => w.Name), ct);
+        if (await db.WebhookEndpoints.CountAsync(ct) >= options.Value.MaxEndpointsPerWorkspace)
+        {
+            return ApiErrors.Invalid("url", $"A workspace can have at most {options.Value.MaxEndpointsPerWorkspace} webhook endpoints. Delete one first.");
+        }
         var endpoint = db.WebhookEndpoints.Add(new WebhookEndpoint
         {
             WorkspaceId = workspace.Id, Name = request.Name.Trim(), Url = request.Url, Events = string.Join(',', events!),
             ProtectedSecret = secrets.Protect(secret), CreatedAt = now, UpdatedAt = now,
         }).Entity;
         await db.SaveChangesAsync(ct);
+        await transaction.CommitAsync(ct);
         return TypedResults.Created($"/api/v1/webhooks/{endpoint.Id}",
             Envelope.Of(WebhookEndpointResponse.From(endpoint, now, secret), "Webhook endpoint created. Keep its secret now: it is not shown again."));
     }
@@ -128,7 +135,10 @@ internal static class WebhookEndpointsApi
         }
         await using (var transaction = await db.Database.BeginTransactionAsync(ct))
         {
-            await db.SaveChangesAsync(ct);
+            if (await SaveAsync(db, id, ct) is { } lost)
+            {
+                return lost;
+            }
             if (resumes)
             {
                 // what waited while it was off is due now, with a fresh retry window
@@ -160,7 +170,18 @@ internal static class WebhookEndpointsApi
             return ApiErrors.Unprocessable("The endpoint is switched off. Switch it on (is_active: true) first.");
         }
         var delivery = db.WebhookDeliveries.Add(DeliveryFanOut.New(endpoint, WebhookEventTypes.Test, null, WebhookPayloads.Test(id), time.GetUtcNow())).Entity;
-        await db.SaveChangesAsync(ct);
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateException)
+        {
+            if (await StillThereAsync(db, id))
+            {
+                throw;
+            }
+            return ApiErrors.NotFound(NotFoundMessage);   // deleted while this request ran
+        }
         sender.ProcessNow(delivery.Id);
         return TypedResults.Accepted($"/api/v1/webhooks/{id}/deliveries/{delivery.DeliveryId}",
             Envelope.Of(WebhookDeliveryResponse.From(delivery, 0), "Test event queued; its delivery shows the receiver's answer."));
@@ -170,7 +191,7 @@ internal static class WebhookEndpointsApi
         int id, [FromBody(EmptyBodyBehavior = EmptyBodyBehavior.Allow)] RotateSecretRequest? request, SkyLightDb db, WebhookSecrets secrets,
         TimeProvider time, CancellationToken ct)
     {
-        var endpoint = await db.WebhookEndpoints.SingleOrDefaultAsync(e => e.Id == id, ct);
+        var endpoint = await db.WebhookEndpoints.TagWith(RotateReadTag).SingleOrDefaultAsync(e => e.Id == id, ct);
         if (endpoint is null)
         {
             return ApiErrors.NotFound(NotFoundMessage);
@@ -182,7 +203,10 @@ internal static class WebhookEndpointsApi
         endpoint.PreviousSecretExpiresAt = grace > TimeSpan.Zero ? now + grace : null;
         endpoint.ProtectedSecret = secrets.Protect(secret);
         endpoint.UpdatedAt = now;
-        await db.SaveChangesAsync(ct);
+        if (await SaveAsync(db, id, ct) is { } lost)
+        {
+            return lost;   // another rotation won: this secret never took effect, so it is not handed out
+        }
         return TypedResults.Ok(Envelope.Of(WebhookEndpointResponse.From(endpoint, now, secret),
             grace > TimeSpan.Zero ? "New secret made; deliveries carry both signatures until the previous one expires." : "New secret made; the previous one no longer signs."));
     }
@@ -245,9 +269,38 @@ internal static class WebhookEndpointsApi
         }
         sender.ProcessNow(delivery.Id);
         var attempts = await db.WebhookDeliveryAttempts.CountAsync(a => a.DeliveryRowId == delivery.Id, ct);
-        var replay = await db.WebhookDeliveries.AsNoTracking().SingleAsync(d => d.Id == delivery.Id, ct);
+        if (await db.WebhookDeliveries.AsNoTracking().SingleOrDefaultAsync(d => d.Id == delivery.Id, ct) is not { } replay)
+        {
+            return ApiErrors.NotFound(DeliveryNotFoundMessage);   // its endpoint was deleted meanwhile
+        }
         return TypedResults.Accepted($"/api/v1/webhooks/{id}/deliveries/{deliveryId}",
             Envelope.Of(WebhookDeliveryResponse.From(replay, attempts), "Delivery queued again, with the same delivery id."));
+    }
+
+    /// <summary>
+    /// Saves the endpoint's change; when the row moved meanwhile, null is not returned but a 404 (deleted) or a 409 (changed:
+    /// another rotation or edit committed first, so this one did not take effect).
+    /// </summary>
+    private static async Task<ProblemHttpResult?> SaveAsync(SkyLightDb db, int id, CancellationToken ct)
+    {
+        try
+        {
+            await db.SaveChangesAsync(ct);
+            return null;
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            db.ChangeTracker.Clear();
+            return await StillThereAsync(db, id)
+                ? ApiErrors.Conflict("The webhook endpoint changed while this request ran (its secret was rotated, say). Fetch it and try again.")
+                : ApiErrors.NotFound(NotFoundMessage);
+        }
+    }
+
+    private static async Task<bool> StillThereAsync(SkyLightDb db, int id)
+    {
+        db.ChangeTracker.Clear();
+        return await db.WebhookEndpoints.AnyAsync(e => e.Id == id, CancellationToken.None);
     }
 
     private static void RequireName(string name, Dictionary<string, string[]> errors)

@@ -22,7 +22,11 @@ internal sealed record TestEventData(int WebhookId, string Message);
 
 internal static class WebhookPayloads
 {
-    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+    // relaxed escaping: "+03:00" and "+9665…" stay readable in the signed body (it is JSON for a receiver, never HTML)
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
 
     public static string ChannelEvent(ChannelEvent e, Channel? channel, TimeZoneInfo zone)
     {

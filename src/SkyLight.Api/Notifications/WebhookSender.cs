@@ -34,6 +34,14 @@ internal sealed class WebhookSender(IServiceScopeFactory scopes, IHttpClientFact
     /// <summary>A receiver may take its whole timeout: the others' deliveries must not wait for it.</summary>
     protected override bool RunsInBackground => true;
 
+    /// <summary>Grouped by endpoint: one endpoint that hangs, with a backlog, holds a few slots and never all of them.</summary>
+    protected override Expression<Func<WebhookDelivery, DueItem>> Listed => d => new DueItem(d.Id, d.EndpointId);
+
+    protected override int MaxInFlightPerGroup => webhooks.Value.ParallelismPerEndpoint;
+
+    protected override IQueryable<WebhookDelivery> OutsideGroups(IQueryable<WebhookDelivery> items, List<long> groups) =>
+        items.Where(d => !groups.Contains(d.EndpointId));
+
     /// <summary>The retry window ends a delivery, not a count; this only bounds a delivery whose bookkeeping keeps failing.</summary>
     protected override int MaxAttempts => 10_000;
 
@@ -68,14 +76,13 @@ internal sealed class WebhookSender(IServiceScopeFactory scopes, IHttpClientFact
         {
             using var response = await http.CreateClient(HttpClientName).SendAsync(request, HttpCompletionOption.ResponseHeadersRead, linked.Token);
             status = (int)response.StatusCode;
+            // the status acknowledges; the body is only kept for the log, as far as it arrives in time
             answer = await StartOfAsync(response.Content, linked.Token);
             error = response.IsSuccessStatusCode ? null : $"the receiver answered {status}";
         }
         catch (OperationCanceledException) when (timeout.IsCancellationRequested && !ct.IsCancellationRequested)
         {
-            error = status is null
-                ? $"timeout: no answer within {webhooks.Value.Timeout.TotalSeconds:0.###} s"
-                : $"timeout: the answer's body did not arrive within {webhooks.Value.Timeout.TotalSeconds:0.###} s";
+            error = $"timeout: no answer within {webhooks.Value.Timeout.TotalSeconds:0.###} s";
         }
         catch (HttpRequestException e)
         {
@@ -84,7 +91,7 @@ internal sealed class WebhookSender(IServiceScopeFactory scopes, IHttpClientFact
         item.Try = new WebhookDeliveryAttempt
         {
             DeliveryRowId = item.Id, AttemptedAt = now, DurationMs = (int)Stopwatch.GetElapsedTime(started).TotalMilliseconds,
-            ResponseStatus = status, ResponseBody = answer, Error = error,
+            ResponseStatus = status, ResponseBody = Storable(answer), Error = Storable(error),
         };
         return error is null ? WorkOutcome.Done : WorkOutcome.Retry(error);
     }
@@ -161,18 +168,31 @@ internal sealed class WebhookSender(IServiceScopeFactory scopes, IHttpClientFact
         return delay * (1 + (settings.RetryJitter * ((Random.Shared.NextDouble() * 2) - 1)));
     }
 
-    /// <summary>The start of the receiver's answer, read no further than <see cref="MaxResponseBodyChars"/> bytes.</summary>
+    /// <summary>
+    /// The start of the receiver's answer, read no further than <see cref="MaxResponseBodyChars"/> bytes, and no longer than
+    /// the attempt's time: what arrived by then.
+    /// </summary>
     private static async Task<string?> StartOfAsync(HttpContent content, CancellationToken ct)
     {
-        await using var stream = await content.ReadAsStreamAsync(ct);
         var buffer = new byte[MaxResponseBodyChars];
         var read = 0;
-        while (read < buffer.Length && await stream.ReadAsync(buffer.AsMemory(read), ct) is var n && n > 0)
+        try
         {
-            read += n;
+            await using var stream = await content.ReadAsStreamAsync(ct);
+            while (read < buffer.Length && await stream.ReadAsync(buffer.AsMemory(read), ct) is var n && n > 0)
+            {
+                read += n;
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or HttpRequestException or IOException)
+        {
+            // a body that stalls or breaks off after the status: keep what came
         }
         return read == 0 ? null : Encoding.UTF8.GetString(buffer, 0, read);
     }
+
+    /// <summary>Text as a database keeps it: PostgreSQL refuses NUL in text, and a receiver may answer anything.</summary>
+    private static string? Storable(string? text) => text?.Replace('\0', '\uFFFD');
 
     private static string Describe(HttpRequestException e) => e switch
     {

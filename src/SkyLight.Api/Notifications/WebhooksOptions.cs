@@ -40,6 +40,10 @@ internal sealed class WebhooksOptions
     [Range(1, 256)]
     public int Parallelism { get; set; } = 16;
 
+    /// <summary>How many deliveries to one endpoint one node makes at once: a receiver that hangs takes no more slots.</summary>
+    [Range(1, 256)]
+    public int ParallelismPerEndpoint { get; set; } = 4;
+
     /// <summary>How many endpoints a workspace may register.</summary>
     [Range(1, 1000)]
     public int MaxEndpointsPerWorkspace { get; set; } = 20;

@@ -57,6 +57,9 @@ public sealed class ChannelEventWebhookTests(ChannelWebhooksApp app) : IClassFix
         Assert.Equal(accountId, connected.GetProperty("account_id").GetString());
         Assert.False(connected.GetProperty("previous_is_connected").GetBoolean());
         Assert.EndsWith("+03:00", connected.GetProperty("occurred_at").GetString(), StringComparison.Ordinal);   // the workspace's zone, as channels show it
+        var raw = System.Text.Encoding.UTF8.GetString(received.Single(r => r.Event == "channel.connected").Body);
+        Assert.Contains("+03:00\"", raw, StringComparison.Ordinal);   // written as is, not \u002B
+        Assert.DoesNotContain("\\u002B", raw, StringComparison.Ordinal);
 
         Assert.Equal("channel.disconnected", disconnect.Event);
         Assert.True(disconnect.IsSignedWith(onlyDisconnects.Secret!));

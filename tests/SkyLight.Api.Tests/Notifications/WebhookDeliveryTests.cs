@@ -167,6 +167,64 @@ public sealed class WebhookDeliveryTests(WebhooksApp app) : IClassFixture<Webhoo
     }
 
     [Fact]
+    public async Task AnAnswerWithNulBytesIsLoggedAndTheDeliveryDone()
+    {
+        var workspace = await app.NewWorkspaceAsync();
+        var receiver = app.Receiver.NewRoute();
+        receiver.Answer(new ReceiverAnswer(200, "ok\0\0binary"));   // PostgreSQL refuses NUL in text: the log must not
+        var endpoint = await CreateAsync(workspace.Client, receiver.Url);
+
+        var queued = await TestAsync(workspace.Client, endpoint.Id);
+        var delivered = await WaitForDeliveryAsync(workspace.Client, endpoint.Id, queued.DeliveryId, d => d.Status == "delivered", "never marked delivered");
+
+        Assert.Equal("ok\uFFFD\uFFFDbinary", Assert.Single(delivered.AttemptLog!).ResponseBody);
+    }
+
+    [Fact]
+    public async Task A2xxWhoseBodyStallsAcknowledgesWithWhatArrived()
+    {
+        var workspace = await app.NewWorkspaceAsync();
+        var receiver = app.Receiver.NewRoute();
+        receiver.Answer(new ReceiverAnswer(200, "accepted, and then", StallsBody: true));
+        var endpoint = await CreateAsync(workspace.Client, receiver.Url);
+
+        var queued = await TestAsync(workspace.Client, endpoint.Id);
+        await receiver.WaitForAsync(1, "the delivery never arrived");
+        app.Time.Advance(TimeSpan.FromSeconds(30));
+        var delivered = await WaitForDeliveryAsync(workspace.Client, endpoint.Id, queued.DeliveryId, d => d.Status != "pending" || d.Attempts > 0, "never ended");
+
+        Assert.Equal("delivered", delivered.Status);
+        Assert.Equal("accepted, and then", delivered.AttemptLog![0].ResponseBody);
+        Assert.Single(receiver.Received);
+    }
+
+    [Fact]
+    public async Task AHangingEndpointHoldsAFewSlotsAndTheOthersAreServed()
+    {
+        var workspace = await app.NewWorkspaceAsync();
+        var stuck = app.Receiver.NewRoute();
+        stuck.Answer([.. Enumerable.Repeat(ReceiverAnswer.Hang, 10)]);
+        var fine = app.Receiver.NewRoute();
+        var hanging = await CreateAsync(workspace.Client, stuck.Url);
+        var answering = await CreateAsync(workspace.Client, fine.Url);
+        var sender = app.Services.GetRequiredService<WebhookSender>();
+
+        var held = new List<Guid>();
+        for (var i = 0; i < 10; i++)
+        {
+            held.Add((await TestAsync(workspace.Client, hanging.Id)).DeliveryId);
+        }
+        await stuck.WaitForAsync(4, "the hanging endpoint's first deliveries never arrived");
+        Assert.Equal(0, await sender.RunOnceAsync(Ct));   // its share (Webhooks:ParallelismPerEndpoint, 4) is under way: nothing more starts
+        var other = await TestAsync(workspace.Client, answering.Id);
+        await WaitForDeliveryAsync(workspace.Client, answering.Id, other.DeliveryId, d => d.Status == "delivered", "the other endpoint waited behind the hanging one");
+
+        Assert.Equal(4, stuck.Received.Count);
+        app.Time.Advance(TimeSpan.FromSeconds(30));   // the four time out; the next four go
+        await stuck.WaitForAsync(8, "the next deliveries never started");
+    }
+
+    [Fact]
     public async Task RedeliverSendsTheSameDeliveryIdAgain()
     {
         var workspace = await app.NewWorkspaceAsync();

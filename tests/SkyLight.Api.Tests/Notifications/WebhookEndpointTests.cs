@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
+using SkyLight.Api.Notifications;
 using static SkyLight.Api.Tests.Notifications.WebhookApi;
 
 namespace SkyLight.Api.Tests.Notifications;
@@ -51,6 +52,10 @@ public sealed class WebhookEndpointTests(WebhooksApp app) : IClassFixture<Webhoo
     [InlineData("""{"name":"a","url":"not a url","events":["*"]}""", "url")]
     [InlineData("""{"name":"a","url":"ftp://example.com/x","events":["*"]}""", "url")]
     [InlineData("""{"name":"a","url":"http://user:pw@127.0.0.1/x","events":["*"]}""", "url")]
+    [InlineData("""{"name":"a","url":"http://127.0.0.1/x\u0000","events":["*"]}""", "url")]
+    [InlineData("""{"name":"a","url":"http://127.0.0.1/a b","events":["*"]}""", "url")]
+    [InlineData("""{"name":"a","url":" http://127.0.0.1/x","events":["*"]}""", "url")]
+    [InlineData("""{"name":"a","url":"http://127.0.0.1/x\r\nX-Injected: 1","events":["*"]}""", "url")]
     [InlineData("""{"name":"a","url":"http://127.0.0.1/x","events":[]}""", "events")]
     [InlineData("""{"name":"a","url":"http://127.0.0.1/x","events":["channel.exploded"]}""", "events")]
     [InlineData("""{"name":"a","url":"http://127.0.0.1/x","events":[null]}""", "events")]
@@ -108,6 +113,73 @@ public sealed class WebhookEndpointTests(WebhooksApp app) : IClassFixture<Webhoo
         Assert.Single(receiver.Received);   // nothing was sent for the other workspace
         Assert.Equal(0, (await PageAsync<Endpoint>(await other.Client.GetAsync("/api/v1/webhooks", Ct))).Meta.Total);
         Assert.True((await GetAsync(owner.Client, endpoint.Id)).IsActive);
+    }
+
+    [Fact]
+    public async Task TheEndpointLimitHoldsUnderSimultaneousCreates()
+    {
+        var workspace = await app.NewWorkspaceAsync();
+        var url = app.Receiver.NewRoute().Url.ToString();
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 30).Select(i =>
+            workspace.Client.PostAsJsonAsync("/api/v1/webhooks", new { name = $"n{i}", url, events = new[] { "*" } }, Ct)));
+
+        Assert.Equal(20, answers.Count(a => a.StatusCode == HttpStatusCode.Created));
+        Assert.Equal(10, answers.Count(a => a.StatusCode == HttpStatusCode.UnprocessableEntity));
+        Assert.Equal(20, (await PageAsync<Endpoint>(await workspace.Client.GetAsync("/api/v1/webhooks", Ct))).Meta.Total);
+    }
+
+    [Fact]
+    public async Task CallsRacingADeleteAnswer404OrTheirOwnAnswerNever500()
+    {
+        var workspace = await app.NewWorkspaceAsync();
+        var receiver = app.Receiver.NewRoute();
+        var answers = new List<int>();
+        for (var round = 0; round < 8; round++)
+        {
+            var endpoint = await CreateAsync(workspace.Client, receiver.Url);
+            var delivery = await TestAsync(workspace.Client, endpoint.Id);
+            await WaitForDeliveryAsync(workspace.Client, endpoint.Id, delivery.DeliveryId, d => d.Status == "delivered", "never delivered");
+            var path = $"/api/v1/webhooks/{endpoint.Id}";
+            var calls = await Task.WhenAll(
+                workspace.Client.DeleteAsync(path, Ct),
+                workspace.Client.PatchAsJsonAsync(path, new { name = "n", is_active = true }, Ct),
+                workspace.Client.PostAsJsonAsync($"{path}/rotate-secret", new { previous_secret_expires_in_seconds = 60 }, Ct),
+                workspace.Client.PostAsync($"{path}/test", null, Ct),
+                workspace.Client.PostAsync($"{path}/deliveries/{delivery.DeliveryId}/redeliver", null, Ct),
+                workspace.Client.PatchAsJsonAsync(path, new { events = new[] { "channel.connected" } }, Ct));
+            answers.AddRange(calls.Select(c => (int)c.StatusCode));
+        }
+
+        TestReport.Line("webhooks: calls racing a delete of their endpoint, answers " +
+            string.Join(", ", answers.GroupBy(a => a).OrderBy(g => g.Key).Select(g => $"{g.Key}×{g.Count()}")));
+        Assert.All(answers, a => Assert.Contains(a, new[] { 200, 202, 204, 404, 409 }));
+        Assert.DoesNotContain(app.Logs.Lines, l => l.Contains("Sequence contains no elements", StringComparison.Ordinal) || l.Contains("could not be processed", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task OfTwoRotationsAtOnceOneWinsAndTheOtherIs409SoEverySecretHandedOutSigns()
+    {
+        var workspace = await app.NewWorkspaceAsync();
+        var receiver = app.Receiver.NewRoute();
+        var endpoint = await CreateAsync(workspace.Client, receiver.Url);
+        var path = $"/api/v1/webhooks/{endpoint.Id}/rotate-secret";
+
+        // the first rotation has read the endpoint when the second one commits
+        var held = app.Gate.Arm(WebhookEndpointsApi.RotateReadTag);
+        var first = workspace.Client.PostAsJsonAsync(path, new { previous_secret_expires_in_seconds = 3600 }, Ct);
+        await held.WaitAsync(TimeSpan.FromSeconds(10), Ct);
+        var second = await DataAsync<Endpoint>(await workspace.Client.PostAsJsonAsync(path, new { previous_secret_expires_in_seconds = 3600 }, Ct));
+        app.Gate.Release();
+        var lost = await first;
+
+        await lost.AssertErrorAsync(409, "The webhook endpoint changed while this request ran (its secret was rotated, say). Fetch it and try again.");
+        var delivery = await TestAsync(workspace.Client, endpoint.Id);
+        await WaitForDeliveryAsync(workspace.Client, endpoint.Id, delivery.DeliveryId, d => d.Status == "delivered", "never delivered");
+        var signed = Assert.Single(receiver.Received);
+        Assert.Equal(2, signed.Signatures.Length);
+        Assert.True(signed.IsSignedWith(second.Secret!));
+        Assert.True(signed.IsSignedWith(endpoint.Secret!));   // the grace the winner promised: the secret it replaced
     }
 
     [Fact]

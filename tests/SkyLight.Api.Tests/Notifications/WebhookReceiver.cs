@@ -64,6 +64,11 @@ public sealed class WebhookReceiver : IAsyncDisposable
             context.Response.Headers.Location = location;
         }
         await context.Response.WriteAsync(answer.Body, context.RequestAborted);
+        if (answer.StallsBody)
+        {
+            await context.Response.Body.FlushAsync(context.RequestAborted);   // the status and the start go out; the rest never comes
+            await Task.Delay(Timeout.Infinite, context.RequestAborted).ContinueWith(_ => { }, TaskScheduler.Default);
+        }
     }
 
     public async ValueTask DisposeAsync() => await _app.DisposeAsync();
@@ -109,7 +114,7 @@ public sealed class ReceiverRoute(Uri url)
 }
 
 /// <summary>How the receiver answers one request.</summary>
-public sealed record ReceiverAnswer(int Status, string Body = "ok", bool Hangs = false, string? Location = null)
+public sealed record ReceiverAnswer(int Status, string Body = "ok", bool Hangs = false, string? Location = null, bool StallsBody = false)
 {
     public static readonly ReceiverAnswer Ok = new(200);
 

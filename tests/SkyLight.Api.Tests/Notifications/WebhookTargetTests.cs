@@ -61,6 +61,15 @@ public sealed class WebhookTargetTests(PrivateTargetsApp app) : IClassFixture<Pr
     [InlineData("http://[fd00::1]/hooks")]
     [InlineData("http://[::ffff:127.0.0.1]/hooks")]
     [InlineData("http://localhost/hooks")]
+    [InlineData("http://2130706433/hooks")]
+    [InlineData("http://0x7f.1/hooks")]
+    [InlineData("http://[::127.0.0.1]/hooks")]
+    [InlineData("http://[::ffff:0:7f00:1]/hooks")]
+    [InlineData("http://[64:ff9b::a00:1]/hooks")]
+    [InlineData("http://[2002:7f00:1::]/hooks")]
+    [InlineData("http://[2001:db8::1]/hooks")]
+    [InlineData("http://192.0.2.1/hooks")]
+    [InlineData("http://203.0.113.5/hooks")]
     public async Task APrivateTargetIsRefusedAtRegistration(string url)
     {
         var workspace = await app.NewWorkspaceAsync();
@@ -87,6 +96,18 @@ public sealed class WebhookTargetTests(PrivateTargetsApp app) : IClassFixture<Pr
 
         Assert.Equal($"refused: {host} resolves only to private, loopback, link-local or multicast addresses", refused.LastError);
         Assert.Empty(receiver.Received);   // the loopback receiver would have answered 200
+    }
+
+    [Fact]
+    public async Task AHostNameTooLongForDnsIs422()
+    {
+        var workspace = await app.NewWorkspaceAsync();
+        var host = string.Join('.', Enumerable.Repeat(new string('a', 60), 5)) + ".com";
+
+        var response = await workspace.Client.PostAsJsonAsync("/api/v1/webhooks", new { name = "long", url = $"http://{host}/", events = new[] { "*" } }, Ct);
+
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
+        Assert.EndsWith("could not be resolved.", (await response.BodyAsync()).GetProperty("errors").GetProperty("url")[0].GetString(), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -123,6 +144,10 @@ public sealed class WebhookTargetTests(PrivateTargetsApp app) : IClassFixture<Pr
     [InlineData("192.0.0.8", true)]
     [InlineData("ff02::1", true)]
     [InlineData("::", true)]
+    [InlineData("::ffff:8.8.8.8", false)]
+    [InlineData("64:ff9b::808:808", false)]
+    [InlineData("2002:808:808::1", false)]
+    [InlineData("100::1", true)]
     public void AddressesAreClassified(string address, bool isPrivate) =>
         Assert.Equal(isPrivate, WebhookTargets.IsPrivate(IPAddress.Parse(address)));
 

@@ -636,6 +636,7 @@ namespace SkyLight.Api.Data.Migrations.Postgres
                         .HasColumnName("protected_previous_secret");
 
                     b.Property<string>("ProtectedSecret")
+                        .IsConcurrencyToken()
                         .IsRequired()
                         .HasColumnType("text")
                         .HasColumnName("protected_secret");

@@ -611,6 +611,7 @@ namespace SkyLight.Api.Data.Migrations.Sqlite
                         .HasColumnName("protected_previous_secret");
 
                     b.Property<string>("ProtectedSecret")
+                        .IsConcurrencyToken()
                         .IsRequired()
                         .HasColumnType("TEXT")
                         .HasColumnName("protected_secret");
