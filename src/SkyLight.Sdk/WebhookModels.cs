@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace SkyLight.Sdk;
 
@@ -50,6 +51,7 @@ public sealed record WebhookEndpoint(int Id, string Name, string Url, IReadOnlyL
     /// The signing secret (<c>whsec_…</c>), only in the answers that make one (<see cref="WebhooksClient.CreateAsync"/>,
     /// <see cref="WebhooksClient.RotateSecretAsync"/>): it is never shown again, so keep it now.
     /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Secret { get; init; }
 }
 
@@ -92,9 +94,11 @@ public sealed record WebhookDelivery(Guid DeliveryId, string Event, long? EventI
     DateTimeOffset? NextAttemptAt, DateTimeOffset? DeliveredAt, DateTimeOffset CreatedAt)
 {
     /// <summary>The <c>data</c> sent (see <see cref="WebhookEvent.Data"/>); only from <see cref="WebhooksClient.GetDeliveryAsync"/>.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public JsonElement? Data { get; init; }
 
     /// <summary>Every attempt, oldest first; only from <see cref="WebhooksClient.GetDeliveryAsync"/>.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public IReadOnlyList<WebhookAttempt>? AttemptLog { get; init; }
 }
 
