@@ -20,6 +20,7 @@ public static class Program
         {
             ChannelsCommands.Build(cli, pollInterval ?? TimeSpan.FromSeconds(2)),
             CampaignsCommands.Build(cli),
+            WebhooksCommands.Build(cli, pollInterval ?? TimeSpan.FromSeconds(2)),
         };
         foreach (var option in new Option[] { cli.ApiUrl, cli.ApiKey, cli.AsJson })
         {

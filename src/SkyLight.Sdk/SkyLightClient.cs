@@ -17,6 +17,7 @@ public sealed class SkyLightClient
         Campaigns = new CampaignsClient(transport);
         Account = new AccountClient(transport);
         Channels = new ChannelsClient(transport);
+        Webhooks = new WebhooksClient(transport);
     }
 
     /// <summary>Every channel's journal: what changed, why and when.</summary>
@@ -36,6 +37,9 @@ public sealed class SkyLightClient
 
     /// <summary>The workspace: its channels in one call.</summary>
     public AccountClient Account { get; }
+
+    /// <summary>Outgoing webhooks: endpoints for channel events, their delivery log, replays, tests and secret rotation.</summary>
+    public WebhooksClient Webhooks { get; }
 }
 
 /// <summary>The workspace behind the API key.</summary>
