@@ -267,12 +267,13 @@ internal static class WebhookEndpointsApi
         {
             return ApiErrors.Conflict("The delivery is being attempted right now. Try again once the attempt is over.");
         }
-        sender.ProcessNow(delivery.Id);
+        // read back before it is sent, so the answer always shows it pending
         var attempts = await db.WebhookDeliveryAttempts.CountAsync(a => a.DeliveryRowId == delivery.Id, ct);
         if (await db.WebhookDeliveries.AsNoTracking().SingleOrDefaultAsync(d => d.Id == delivery.Id, ct) is not { } replay)
         {
             return ApiErrors.NotFound(DeliveryNotFoundMessage);   // its endpoint was deleted meanwhile
         }
+        sender.ProcessNow(delivery.Id);
         return TypedResults.Accepted($"/api/v1/webhooks/{id}/deliveries/{deliveryId}",
             Envelope.Of(WebhookDeliveryResponse.From(replay, attempts), "Delivery queued again, with the same delivery id."));
     }

@@ -31,7 +31,11 @@ public sealed class EventsCommandTests(ChannelsApp app) : IClassFixture<Channels
         var console = new CliConsole();
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(Ct);
 
+        // the disconnect comes once the command has read where the journal stands: an event before that is not "new"
+        var started = app.Gate.Arm(SkyLight.Api.Channels.Events.ChannelEventsApi.ListTag);
         var run = RunAsync(console, workspace, stop.Token, "channels", "events", "--follow");
+        await started.WaitAsync(TimeSpan.FromSeconds(10), Ct);
+        app.Gate.Release();
         await Events.Client(workspace).WhatsApp.DisconnectAsync(Ct);
         await ChannelsApp.WaitUntilAsync(() => Task.FromResult(console.Output.Contains("channel.disconnected", StringComparison.Ordinal)),
             "the followed disconnect was never printed");

@@ -51,7 +51,7 @@ public sealed class WebhooksCommandTests(WebhooksApp app) : IClassFixture<Webhoo
         Assert.Equal(2, await RunAsync(noUrl, workspace, "webhooks", "create", "--name", "X"));
 
         Assert.Contains("Error 422:", unknownEvent.Output, StringComparison.Ordinal);
-        Assert.Contains("events: Unknown event type(s): channel.exploded.", unknownEvent.Output, StringComparison.Ordinal);
+        Assert.Contains("events: The events hold unknown type(s): channel.exploded.", unknownEvent.Output, StringComparison.Ordinal);
         Assert.Contains("Error 404: Webhook endpoint not found.", missing.Output, StringComparison.Ordinal);
         Assert.Contains("'lost'", status.Output, StringComparison.Ordinal);
         Assert.Contains("not-a-uuid", deliveryId.Output, StringComparison.Ordinal);

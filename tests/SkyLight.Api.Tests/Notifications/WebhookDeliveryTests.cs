@@ -58,7 +58,7 @@ public sealed class WebhookDeliveryTests(WebhooksApp app) : IClassFixture<Webhoo
             Assert.Equal("pending", failed.Status);
             var next = DateTimeOffset.Parse(failed.NextAttemptAt!, CultureInfo.InvariantCulture);
             delays.Add(next - app.Time.GetUtcNow());
-            app.Time.Advance(next - app.Time.GetUtcNow());
+            app.Advance(next - app.Time.GetUtcNow());
         }
         var delivered = await WaitForDeliveryAsync(workspace.Client, endpoint.Id, queued.DeliveryId, d => d.Status == "delivered", "never delivered");
 
@@ -121,16 +121,16 @@ public sealed class WebhookDeliveryTests(WebhooksApp app) : IClassFixture<Webhoo
 
         var queued = await TestAsync(workspace.Client, endpoint.Id);
         await receiver.WaitForAsync(1, "the request never arrived");
-        app.Time.Advance(TimeSpan.FromSeconds(29));
+        app.Advance(TimeSpan.FromSeconds(29));
         var waiting = await DeliveryAsync(workspace.Client, endpoint.Id, queued.DeliveryId);
-        app.Time.Advance(TimeSpan.FromSeconds(1));
+        app.Advance(TimeSpan.FromSeconds(1));
         var timedOut = await WaitForDeliveryAsync(workspace.Client, endpoint.Id, queued.DeliveryId, d => d.Attempts == 1, "the attempt never timed out");
 
         Assert.Equal(0, waiting.Attempts);
         Assert.Equal("timeout: no answer within 30 s", timedOut.LastError);
         Assert.Null(timedOut.LastResponseStatus);
         Assert.Equal("pending", timedOut.Status);
-        app.Time.Advance(TimeSpan.FromSeconds(30));
+        app.Advance(TimeSpan.FromSeconds(30));
         await WaitForDeliveryAsync(workspace.Client, endpoint.Id, queued.DeliveryId, d => d.Status == "delivered", "the retry never delivered");
     }
 
@@ -158,7 +158,7 @@ public sealed class WebhookDeliveryTests(WebhooksApp app) : IClassFixture<Webhoo
 
         var queued = await TestAsync(workspace.Client, endpoint.Id);
         var redirected = await WaitForDeliveryAsync(workspace.Client, endpoint.Id, queued.DeliveryId, d => d.Attempts == 1, "the first attempt never ended");
-        app.Time.Advance(TimeSpan.FromSeconds(30));
+        app.Advance(TimeSpan.FromSeconds(30));
         var long500 = await WaitForDeliveryAsync(workspace.Client, endpoint.Id, queued.DeliveryId, d => d.Attempts == 2, "the second attempt never ended");
 
         Assert.Equal("the receiver answered 302", redirected.LastError);
@@ -190,7 +190,7 @@ public sealed class WebhookDeliveryTests(WebhooksApp app) : IClassFixture<Webhoo
 
         var queued = await TestAsync(workspace.Client, endpoint.Id);
         await receiver.WaitForAsync(1, "the delivery never arrived");
-        app.Time.Advance(TimeSpan.FromSeconds(30));
+        app.Advance(TimeSpan.FromSeconds(30));
         var delivered = await WaitForDeliveryAsync(workspace.Client, endpoint.Id, queued.DeliveryId, d => d.Status != "pending" || d.Attempts > 0, "never ended");
 
         Assert.Equal("delivered", delivered.Status);
@@ -220,7 +220,7 @@ public sealed class WebhookDeliveryTests(WebhooksApp app) : IClassFixture<Webhoo
         await WaitForDeliveryAsync(workspace.Client, answering.Id, other.DeliveryId, d => d.Status == "delivered", "the other endpoint waited behind the hanging one");
 
         Assert.Equal(4, stuck.Received.Count);
-        app.Time.Advance(TimeSpan.FromSeconds(30));   // the four time out; the next four go
+        app.Advance(TimeSpan.FromSeconds(30));   // the four time out; the next four go
         await stuck.WaitForAsync(8, "the next deliveries never started");
     }
 
@@ -270,7 +270,7 @@ public sealed class WebhookDeliveryTests(WebhooksApp app) : IClassFixture<Webhoo
         Assert.True(new ReceivedDelivery(during.Body, "", null, "", "", "", "sha256=" + during.Signatures[0]).IsSignedWith(graced.Secret!), "the newest comes first");
         Assert.NotNull(graced.PreviousSecretExpiresAt);
 
-        app.Time.Advance(TimeSpan.FromSeconds(3600));
+        app.Advance(TimeSpan.FromSeconds(3600));
         var after = await ReceivedTestAsync(workspace.Client, endpoint.Id, receiver);
         Assert.Single(after.Signatures);
         Assert.True(after.IsSignedWith(graced.Secret!));
@@ -299,7 +299,7 @@ public sealed class WebhookDeliveryTests(WebhooksApp app) : IClassFixture<Webhoo
                 {
                     break;
                 }
-                app.Time.Advance(DateTimeOffset.Parse(delivery.NextAttemptAt!, CultureInfo.InvariantCulture) - app.Time.GetUtcNow());
+                app.Advance(DateTimeOffset.Parse(delivery.NextAttemptAt!, CultureInfo.InvariantCulture) - app.Time.GetUtcNow());
             }
             Assert.Equal("failed", delivery.Status);
             Assert.InRange(delivery.Attempts, 10, 20);   // 30 s doubling to 12 h: about 15 attempts in 3 days
@@ -308,7 +308,7 @@ public sealed class WebhookDeliveryTests(WebhooksApp app) : IClassFixture<Webhoo
             Assert.True((await GetAsync(workspace.Client, endpoint.Id)).IsActive, "not yet three days of failures");
 
             // the next event, three days after the first failure, fails too: the endpoint is switched off
-            app.Time.Advance(started + TimeSpan.FromDays(3) - app.Time.GetUtcNow());
+            app.Advance(started + TimeSpan.FromDays(3) - app.Time.GetUtcNow());
             var next = await TestAsync(workspace.Client, endpoint.Id);
             await WaitForDeliveryAsync(workspace.Client, endpoint.Id, next.DeliveryId, d => d.Attempts == 1, "the next event was never attempted");
             var off = await GetAsync(workspace.Client, endpoint.Id);
@@ -317,7 +317,7 @@ public sealed class WebhookDeliveryTests(WebhooksApp app) : IClassFixture<Webhoo
             Assert.Contains(app.Logs.Lines, l => l.Contains($"Webhook endpoint {endpoint.Id} of workspace {workspace.Id} was switched off", StringComparison.Ordinal));
 
             // while off nothing is attempted, however long it waits
-            app.Time.Advance(TimeSpan.FromDays(1));
+            app.Advance(TimeSpan.FromDays(1));
             await app.Services.GetRequiredService<WebhookSender>().RunOnceAsync(Ct);
             Assert.Equal(1, (await DeliveryAsync(workspace.Client, endpoint.Id, next.DeliveryId)).Attempts);
             var test = await workspace.Client.PostAsync($"/api/v1/webhooks/{endpoint.Id}/test", null, Ct);

@@ -218,7 +218,7 @@ public sealed class WebhookEndpointTests(WebhooksApp app) : IClassFixture<Webhoo
         await WaitForDeliveryAsync(workspace.Client, endpoint.Id, pending.DeliveryId, d => d.Attempts == 1, "never tried");
         await workspace.Client.PatchAsJsonAsync($"/api/v1/webhooks/{endpoint.Id}", new { is_active = false }, Ct);   // so it stays pending
 
-        app.Time.Advance(TimeSpan.FromDays(91));
+        app.Advance(TimeSpan.FromDays(91));
         await app.Services.GetRequiredService<SkyLight.Api.Channels.Events.JournalRetention>().RunOnceAsync(Ct);
 
         var left = await PageAsync<Delivery>(await workspace.Client.GetAsync($"/api/v1/webhooks/{endpoint.Id}/deliveries", Ct));

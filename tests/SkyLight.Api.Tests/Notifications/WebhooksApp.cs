@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.Extensions.DependencyInjection;
 using System.Net.Http.Json;
 using System.Text.Json;
 
@@ -19,6 +20,16 @@ public class WebhooksApp : SkyLightApp, IAsyncLifetime
     public WebhookReceiver Receiver { get; private set; } = null!;
 
     public async ValueTask InitializeAsync() => Receiver = await WebhookReceiver.StartAsync();
+
+    /// <summary>
+    /// Moves the fake clock and wakes the sender: a loop that found nothing due and went to sleep just as the clock moved
+    /// set its timer after the move, and the fake clock never reaches it; the real clock always does.
+    /// </summary>
+    public void Advance(TimeSpan by)
+    {
+        Time.Advance(by);
+        Services.GetRequiredService<SkyLight.Api.Notifications.WebhookSender>().Wake();
+    }
 
     public override async ValueTask DisposeAsync()
     {

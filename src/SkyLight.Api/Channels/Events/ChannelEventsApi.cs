@@ -15,6 +15,9 @@ namespace SkyLight.Api.Channels.Events;
 /// </summary>
 internal static class ChannelEventsApi
 {
+    /// <summary>Tags the timeline's read of its page (after the count), so a test can tell when a client has read it.</summary>
+    public const string ListTag = "timeline: list events";
+
     public static void MapChannelEvents(this RouteGroupBuilder channels)
     {
         channels.MapGet("/events", ([FromQuery] string? type, [FromQuery] string? page, [FromQuery(Name = "per_page")] string? perPage,
@@ -62,7 +65,7 @@ internal static class ChannelEventsApi
         var query = db.ChannelEvents.AsNoTracking().Where(e => type == null || e.ChannelType == type);
         query = afterId is { } from ? query.Where(e => e.Id > from).OrderBy(e => e.Id) : query.OrderByDescending(e => e.Id);
         var total = await query.CountAsync(ct);
-        var items = await query.Skip(paging.Skip).Take(paging.PerPage).ToListAsync(ct);
+        var items = await query.TagWith(ListTag).Skip(paging.Skip).Take(paging.PerPage).ToListAsync(ct);
         return TypedResults.Ok(new ChannelEventPage([.. items.Select(e => ChannelEventResponse.From(e, workspace.TimeZone))], paging.Meta(total)));
     }
 }
