@@ -83,7 +83,7 @@ internal abstract class LeasedQueue<TItem>(IServiceScopeFactory scopes, TimeProv
     /// <summary>The items outside the given groups: a run does not list what it could not start, so others behind them get their turn.</summary>
     protected virtual IQueryable<TItem> OutsideGroups(IQueryable<TItem> items, List<long> groups) => items;
 
-    private readonly ConcurrentDictionary<long, long> _inFlight = new();
+    private readonly ConcurrentDictionary<long, byte> _inFlight = new();
     private readonly ConcurrentDictionary<long, int> _groupLoad = new();
     private SemaphoreSlim? _slots;
 
@@ -126,7 +126,7 @@ internal abstract class LeasedQueue<TItem>(IServiceScopeFactory scopes, TimeProv
         var started = 0;
         foreach (var (id, group) in due)
         {
-            if (_groupLoad.GetValueOrDefault(group) >= MaxInFlightPerGroup || !_inFlight.TryAdd(id, group))
+            if (_groupLoad.GetValueOrDefault(group) >= MaxInFlightPerGroup || !_inFlight.TryAdd(id, 0))
             {
                 continue;   // its group's share is under way (it is listed again once that finishes), or it is itself
             }
@@ -137,8 +137,7 @@ internal abstract class LeasedQueue<TItem>(IServiceScopeFactory scopes, TimeProv
             }
             catch (OperationCanceledException)
             {
-                _inFlight.TryRemove(id, out _);
-                _groupLoad.AddOrUpdate(group, 0, (_, load) => load - 1);
+                Finished(id, group);
                 throw;
             }
             started++;
@@ -154,14 +153,20 @@ internal abstract class LeasedQueue<TItem>(IServiceScopeFactory scopes, TimeProv
                 }
                 finally
                 {
-                    _inFlight.TryRemove(id, out _);
-                    _groupLoad.AddOrUpdate(group, 0, (_, load) => load - 1);
+                    Finished(id, group);
                     slots.Release();
                     Wake();   // a slot and its group's share are free: what waited behind them can start
                 }
             }, CancellationToken.None);
         }
         return started;
+    }
+
+    /// <summary>The item is no longer under way on this node: its group's share is free again.</summary>
+    private void Finished(long id, long group)
+    {
+        _inFlight.TryRemove(id, out _);
+        _groupLoad.AddOrUpdate(group, 0, (_, load) => load - 1);
     }
 
     private async ValueTask TryAsync(long id, CancellationToken ct)
@@ -190,20 +195,7 @@ internal abstract class LeasedQueue<TItem>(IServiceScopeFactory scopes, TimeProv
             Wake();   // the loop starts it at once, within this node's limits
             return;
         }
-        _ = Task.Run(async () => await ProcessNowAsync(id));
-    }
-
-    private async Task ProcessNowAsync(long id)
-    {
-        try
-        {
-            await using var scope = scopes.CreateAsyncScope();
-            await ProcessAsync(id, scope.ServiceProvider, CancellationToken.None);
-        }
-        catch (Exception e)
-        {
-            Log.LogWarning(e, "{Queue} item {ItemId} could not be processed now; the queue takes it up", GetType().Name, id);
-        }
+        _ = Task.Run(async () => await TryAsync(id, CancellationToken.None));
     }
 
     private async Task ProcessAsync(long id, IServiceProvider services, CancellationToken ct)

@@ -16,6 +16,7 @@ internal static class WebhookEndpointsApi
 {
     private const string NotFoundMessage = "Webhook endpoint not found.";
     private const string DeliveryNotFoundMessage = "Delivery not found.";
+    private const string SwitchedOffMessage = "The endpoint is switched off. Switch it on (is_active: true) first.";
 
     /// <summary>Tags the rotation's read of the endpoint, so a test can hold one rotation there while another commits.</summary>
     public const string RotateReadTag = "rotate-secret: read the endpoint";
@@ -158,7 +159,7 @@ internal static class WebhookEndpointsApi
         await db.WebhookEndpoints.Where(e => e.Id == id).ExecuteDeleteAsync(ct) == 1 ? TypedResults.NoContent() : ApiErrors.NotFound(NotFoundMessage);
 
     private static async Task<Results<Accepted<Envelope<WebhookDeliveryResponse>>, ProblemHttpResult>> Test(
-        int id, SkyLightDb db, WebhookSender sender, TimeProvider time, CancellationToken ct)
+        int id, SkyLightDb db, TimeProvider time, CancellationToken ct)
     {
         var endpoint = await db.WebhookEndpoints.AsNoTracking().SingleOrDefaultAsync(e => e.Id == id, ct);
         if (endpoint is null)
@@ -167,7 +168,7 @@ internal static class WebhookEndpointsApi
         }
         if (!endpoint.IsActive)
         {
-            return ApiErrors.Unprocessable("The endpoint is switched off. Switch it on (is_active: true) first.");
+            return ApiErrors.Unprocessable(SwitchedOffMessage);
         }
         var delivery = db.WebhookDeliveries.Add(DeliveryFanOut.New(endpoint, WebhookEventTypes.Test, null, WebhookPayloads.Test(id), time.GetUtcNow())).Entity;
         try
@@ -182,7 +183,7 @@ internal static class WebhookEndpointsApi
             }
             return ApiErrors.NotFound(NotFoundMessage);   // deleted while this request ran
         }
-        sender.ProcessNow(delivery.Id);
+        // the commit of a new delivery wakes the sender (CommitSignals): it goes out now
         return TypedResults.Accepted($"/api/v1/webhooks/{id}/deliveries/{delivery.DeliveryId}",
             Envelope.Of(WebhookDeliveryResponse.From(delivery, 0), "Test event queued; its delivery shows the receiver's answer."));
     }
@@ -257,7 +258,7 @@ internal static class WebhookEndpointsApi
         }
         if (delivery.Endpoint is { IsActive: false })
         {
-            return ApiErrors.Unprocessable("The endpoint is switched off. Switch it on (is_active: true) first.");
+            return ApiErrors.Unprocessable(SwitchedOffMessage);
         }
         var now = time.GetUtcNow();
         // not while an attempt is under way: its outcome would overwrite the replay
