@@ -219,9 +219,15 @@ public sealed class WebhookEndpointTests(WebhooksApp app) : IClassFixture<Webhoo
         await workspace.Client.PatchAsJsonAsync($"/api/v1/webhooks/{endpoint.Id}", new { is_active = false }, Ct);   // so it stays pending
 
         app.Advance(TimeSpan.FromDays(91));
-        await app.Services.GetRequiredService<SkyLight.Api.Channels.Events.JournalRetention>().RunOnceAsync(Ct);
+        // the job, or its hourly run that the clock's jump just woke, purges under one lease
+        Page<Delivery> left = null!;
+        await Channels.ChannelsApp.WaitUntilAsync(async () =>
+        {
+            await app.Services.GetRequiredService<SkyLight.Api.Channels.Events.JournalRetention>().RunOnceAsync(Ct);
+            left = await PageAsync<Delivery>(await workspace.Client.GetAsync($"/api/v1/webhooks/{endpoint.Id}/deliveries", Ct));
+            return left.Data.All(d => d.DeliveryId != delivered.DeliveryId);
+        }, "the delivered delivery was never purged");
 
-        var left = await PageAsync<Delivery>(await workspace.Client.GetAsync($"/api/v1/webhooks/{endpoint.Id}/deliveries", Ct));
         Assert.Equal([pending.DeliveryId], left.Data.Select(d => d.DeliveryId));
     }
 
