@@ -19,6 +19,9 @@ public sealed class QueryGate : DbCommandInterceptor, IDbTransactionInterceptor
     /// <summary>The next command whose SQL matches stops after it ran.</summary>
     public Task ArmCommand(Func<string, bool> matches) => Arm(matches, null);
 
+    /// <summary>The next query tagged <paramref name="tag"/> stops before it runs, so what commits meanwhile is in its result.</summary>
+    public Task ArmBefore(string tag) => Arm(null, null, sql => sql.Contains(tag, StringComparison.Ordinal));
+
     /// <summary>The next transaction begun from a call stack naming <paramref name="stackMarker"/> stops before it starts.</summary>
     public Task ArmTransaction(string stackMarker) => Arm(null, stackMarker);
 
@@ -30,6 +33,13 @@ public sealed class QueryGate : DbCommandInterceptor, IDbTransactionInterceptor
             _armed?.Released.TrySetResult();
             _armed = null;
         }
+    }
+
+    public override async ValueTask<InterceptionResult<DbDataReader>> ReaderExecutingAsync(DbCommand command, CommandEventData eventData,
+        InterceptionResult<DbDataReader> result, CancellationToken cancellationToken = default)
+    {
+        await HoldIfAsync(armed => armed.CommandBefore?.Invoke(command.CommandText) == true, cancellationToken);
+        return result;
     }
 
     public override async ValueTask<DbDataReader> ReaderExecutedAsync(DbCommand command, CommandExecutedEventData eventData, DbDataReader result,
@@ -46,12 +56,12 @@ public sealed class QueryGate : DbCommandInterceptor, IDbTransactionInterceptor
         return result;
     }
 
-    private Task Arm(Func<string, bool>? command, string? stackMarker)
+    private Task Arm(Func<string, bool>? command, string? stackMarker, Func<string, bool>? commandBefore = null)
     {
         lock (_sync)
         {
             _armed?.Released.TrySetResult();
-            _armed = new Armed(command, stackMarker);
+            _armed = new Armed(command, stackMarker, commandBefore);
             return _armed.Reached.Task;
         }
     }
@@ -73,7 +83,7 @@ public sealed class QueryGate : DbCommandInterceptor, IDbTransactionInterceptor
         }
     }
 
-    private sealed record Armed(Func<string, bool>? Command, string? StackMarker)
+    private sealed record Armed(Func<string, bool>? Command, string? StackMarker, Func<string, bool>? CommandBefore)
     {
         public TaskCompletionSource Reached { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
         public TaskCompletionSource Released { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);

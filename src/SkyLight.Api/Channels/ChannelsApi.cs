@@ -45,6 +45,7 @@ internal static class ChannelsApi
         }
         channels.MapInstagram();
         channels.MapChannelEvents();
+        channels.MapChannelEventStream();
         foreach (var type in ChannelTypes.All)
         {
             var name = ChannelNames.Display(type);

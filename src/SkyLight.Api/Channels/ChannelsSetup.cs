@@ -23,6 +23,9 @@ internal static class ChannelsSetup
         builder.Services.AddSingleton<Events.ChannelEventFeed>();
         builder.Services.AddHostedService(provider => provider.GetRequiredService<Events.ChannelEventFeed>());
         builder.Services.AddSingleton<Data.CommitSignals>();
+        builder.Services.AddOptions<Events.StreamsOptions>().BindConfiguration(Events.StreamsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<Events.JournalFollower>();
+        builder.Services.AddSingleton<Events.StreamConnections>();
         builder.Services.AddSingleton<ChannelReadModel>();
         builder.Services.AddHostedService(provider => provider.GetRequiredService<ChannelReadModel>());
         builder.Services.AddHostedService<CacheRefresher>();   // keys (Tenancy) and channels alike

@@ -186,8 +186,15 @@ public sealed class ApiFuzzTests
         message.Headers.ExpectContinue = oversize;
         try
         {
-            using var response = await client.SendAsync(message, ct);
-            return new Response((int)response.StatusCode, response.Content.Headers.ContentType?.ToString() ?? "", await response.Content.ReadAsStringAsync(ct));
+            using var response = await client.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, ct);
+            var type = response.Content.Headers.ContentType?.ToString() ?? "";
+            if (response.Content.Headers.ContentType?.MediaType == "text/event-stream")
+            {
+                // a live stream never ends: its first line shows it is one, and closing it is the client's right
+                using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(ct));
+                return new Response((int)response.StatusCode, type, await reader.ReadLineAsync(ct) ?? "");
+            }
+            return new Response((int)response.StatusCode, type, await response.Content.ReadAsStringAsync(ct));
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
         {

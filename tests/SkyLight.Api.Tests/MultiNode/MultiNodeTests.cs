@@ -191,6 +191,29 @@ public sealed partial class MultiNodeTests(TwoNodes nodes) : IClassFixture<TwoNo
     }
 
     [Fact]
+    public async Task AnEventCommittedOnOneNodeReachesAStreamHeldOnTheOther()
+    {
+        Assert.SkipUnless(TwoNodes.Available, TwoNodes.SkipReason);
+        using var a = TwoNodes.Client(nodes.PortA);
+        using var b = TwoNodes.Client(nodes.PortB);
+        var key = await nodes.NewKeyAsync();
+        b.DefaultRequestHeaders.Add("X-Api-Key", key);
+        await using var stream = await Channels.ChannelEventStreamTests.OpenAsync(b);
+
+        await TwoNodes.ConnectAsync(a, key, "telegram");
+        Assert.Equal(HttpStatusCode.NoContent, (await TwoNodes.Send(a, key, HttpMethod.Post, "/api/v1/channels/telegram/disconnect")).StatusCode);
+        var streamed = await Channels.ChannelEventStreamTests.ReadAsync(stream, 2);
+
+        Assert.Equal(["channel.connect_started", "channel.disconnected"], streamed.Select(m => m.Event));
+        await using var db = nodes.Database.Open();
+        var hash = SkyLight.Api.Workspaces.ApiKey.HashOf(key);
+        var workspaceId = await db.ApiKeys.Where(k => k.Hash == hash).Select(k => k.WorkspaceId).SingleAsync(Ct);
+        var journal = await db.ChannelEvents.IgnoreQueryFilters().Where(e => e.WorkspaceId == workspaceId).OrderBy(e => e.Id)
+            .Select(e => e.Id).ToListAsync(Ct);
+        Assert.Equal(journal, streamed.Select(m => long.Parse(m.Id!, System.Globalization.CultureInfo.InvariantCulture)));
+    }
+
+    [Fact]
     public async Task KillingTheListenerConnectionLosesNoEvent()
     {
         Assert.SkipUnless(TwoNodes.Available, TwoNodes.SkipReason);

@@ -53,7 +53,8 @@ internal sealed class ChannelEventFeed(IServiceScopeFactory scopes, TimeProvider
     public async Task<FeedSubscription> SubscribeAsync(CancellationToken ct)
     {
         await _started.Task.WaitAsync(ct);   // the feed knows where the journal stood before anyone may wait on it
-        var channel = System.Threading.Channels.Channel.CreateUnbounded<ChannelEvent>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+        // not SingleReader: only the multi-reader channel can count its backlog, which a follower that falls behind reads
+        var channel = System.Threading.Channels.Channel.CreateUnbounded<ChannelEvent>(new UnboundedChannelOptions { SingleReader = false, SingleWriter = true });
         lock (_sync)
         {
             _subscribers = [.. _subscribers, channel.Writer];
