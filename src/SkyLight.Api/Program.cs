@@ -1,5 +1,6 @@
 using SkyLight.Api.Campaigns;
 using SkyLight.Api.Channels;
+using SkyLight.Api.Connect;
 using SkyLight.Api.Data;
 using SkyLight.Api.Errors;
 using SkyLight.Api.Hosting;
@@ -33,6 +34,7 @@ builder.Services.AddUnipile();      // typed client for Unipile:BaseUrl with X-A
 builder.AddChannels();              // connect attempts, status sync, remote deletions, expiry
 builder.AddUnipileWebhooks();       // receiver inbox, and our webhook registered with Unipile
 builder.AddOutgoingWebhooks();      // signed deliveries of channel events to the integrator's endpoints
+builder.AddConnectLinks();          // links to the hosted connect page, /connect/{token}
 builder.Services.AddValidation();
 builder.Services.ConfigureHttpJsonOptions(json =>
 {
@@ -56,12 +58,14 @@ app.UseMiddleware<RateLimitMiddleware>();
 app.MapApiDocs();
 app.MapHealth();
 app.MapUnipileWebhooks();
+app.MapConnect();                   // the hosted connect page: no API key, its link's token
 
 var api = app.MapGroup("/api/v1").RequireAuthorization();
 api.MapAccount();
 api.MapChannels();
 api.MapCampaigns();
 api.MapWebhookEndpoints();
+api.MapConnectLinks();
 
 await app.RunAsync();
 return 0;

@@ -44,10 +44,25 @@ internal static class QrImages
         }
 
         http.Response.Headers.CacheControl = "no-store";   // a login credential: no cache keeps it
-        using var generator = new QRCodeGenerator();
-        using var data = generator.CreateQrCode(qrCode, QRCodeGenerator.ECCLevel.M);
         return format == "png"
-            ? TypedResults.File(new PngByteQRCode(data).GetGraphic(8), "image/png")
-            : TypedResults.File(Encoding.UTF8.GetBytes(new SvgQRCode(data).GetGraphic(8)), "image/svg+xml");
+            ? TypedResults.File(Png(qrCode), "image/png")
+            : TypedResults.File(Encoding.UTF8.GetBytes(Svg(qrCode)), "image/svg+xml");
+    }
+
+    public static byte[] Png(string text)
+    {
+        using var generator = new QRCodeGenerator();
+        using var data = generator.CreateQrCode(text, QRCodeGenerator.ECCLevel.M);
+        return new PngByteQRCode(data).GetGraphic(8);
+    }
+
+    /// <summary>The QR as a data: URL, for a page whose policy loads images from nowhere else.</summary>
+    public static string PngDataUrl(string text) => "data:image/png;base64," + Convert.ToBase64String(Png(text));
+
+    private static string Svg(string text)
+    {
+        using var generator = new QRCodeGenerator();
+        using var data = generator.CreateQrCode(text, QRCodeGenerator.ECCLevel.M);
+        return new SvgQRCode(data).GetGraphic(8);
     }
 }

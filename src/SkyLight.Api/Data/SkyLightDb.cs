@@ -34,6 +34,7 @@ internal abstract class SkyLightDb(DbContextOptions options, CurrentWorkspace wo
     public DbSet<AccountCreation> AccountCreations => Set<AccountCreation>();
     public DbSet<ChannelEvent> ChannelEvents => Set<ChannelEvent>();
     public DbSet<WebhookEndpoint> WebhookEndpoints => Set<WebhookEndpoint>();
+    public DbSet<Connect.ConnectLink> ConnectLinks => Set<Connect.ConnectLink>();
     public DbSet<WebhookDelivery> WebhookDeliveries => Set<WebhookDelivery>();
     public DbSet<WebhookDeliveryAttempt> WebhookDeliveryAttempts => Set<WebhookDeliveryAttempt>();
     public DbSet<JournalCursor> JournalCursors => Set<JournalCursor>();
@@ -161,6 +162,19 @@ internal abstract class SkyLightDb(DbContextOptions options, CurrentWorkspace wo
         {
             attempt.Property(a => a.ResponseBody).HasMaxLength(WebhookSender.MaxResponseBodyChars);
             attempt.Property(a => a.Error).HasMaxLength(500);
+        });
+        modelBuilder.Entity<Connect.ConnectLink>(link =>
+        {
+            link.HasQueryFilter(TenantFilter, l => l.WorkspaceId == WorkspaceId);
+            link.HasIndex(l => l.TokenHash).IsUnique();
+            link.HasIndex(l => new { l.WorkspaceId, l.CreatedAt });
+            link.HasOne<Workspace>().WithMany().HasForeignKey(l => l.WorkspaceId);
+            link.Property(l => l.ChannelType).HasMaxLength(16);
+            link.Property(l => l.TokenHash).HasMaxLength(64);
+            link.Property(l => l.SuccessRedirectUrl).HasMaxLength(2048);
+            link.Property(l => l.FailureRedirectUrl).HasMaxLength(2048);
+            link.Property(l => l.State).HasMaxLength(500);
+            link.Property(l => l.UnipileAccountId).HasMaxLength(200);
         });
         modelBuilder.Entity<JournalCursor>(cursor =>
         {

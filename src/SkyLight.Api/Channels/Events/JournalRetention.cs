@@ -34,11 +34,12 @@ internal sealed class JournalRetention(IServiceScopeFactory scopes, TimeProvider
             .Where(a => a.State != AttemptStates.Pending && a.EndedAt != null && a.EndedAt < cutoff).ExecuteDeleteAsync(ct);
         var deliveries = await db.WebhookDeliveries.IgnoreQueryFilters([SkyLightDb.TenantFilter])
             .Where(d => d.CreatedAt < cutoff && (d.DeliveredAt != null || d.SetAsideAt != null)).ExecuteDeleteAsync(ct);
-        if (events + attempts + deliveries > 0)
+        var links = await db.ConnectLinks.IgnoreQueryFilters([SkyLightDb.TenantFilter]).Where(l => l.ExpiresAt < cutoff).ExecuteDeleteAsync(ct);
+        if (events + attempts + deliveries + links > 0)
         {
-            Log.LogInformation("Purged {Events} channel events, {Attempts} ended attempts and {Deliveries} finished webhook deliveries older than {Cutoff}",
-                events, attempts, deliveries, cutoff);
+            Log.LogInformation("Purged {Events} channel events, {Attempts} ended attempts, {Deliveries} finished webhook deliveries and {Links} " +
+                "connect links older than {Cutoff}", events, attempts, deliveries, links, cutoff);
         }
-        return events + attempts + deliveries;
+        return events + attempts + deliveries + links;
     }
 }

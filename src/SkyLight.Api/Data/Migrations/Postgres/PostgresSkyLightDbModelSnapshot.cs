@@ -419,6 +419,98 @@ namespace SkyLight.Api.Data.Migrations.Postgres
                     b.ToTable("remote_deletions", (string)null);
                 });
 
+            modelBuilder.Entity("SkyLight.Api.Connect.ConnectLink", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<int?>("ChannelId")
+                        .HasColumnType("integer")
+                        .HasColumnName("channel_id");
+
+                    b.Property<string>("ChannelType")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("channel_type");
+
+                    b.Property<int>("CodeRounds")
+                        .HasColumnType("integer")
+                        .HasColumnName("code_rounds");
+
+                    b.Property<int>("CodeTries")
+                        .HasColumnType("integer")
+                        .HasColumnName("code_tries");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<DateTimeOffset>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("expires_at");
+
+                    b.Property<string>("FailureRedirectUrl")
+                        .HasMaxLength(2048)
+                        .HasColumnType("character varying(2048)")
+                        .HasColumnName("failure_redirect_url");
+
+                    b.Property<int>("PasswordTries")
+                        .HasColumnType("integer")
+                        .HasColumnName("password_tries");
+
+                    b.Property<DateTimeOffset?>("RevokedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("revoked_at");
+
+                    b.Property<string>("State")
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)")
+                        .HasColumnName("state");
+
+                    b.Property<string>("SuccessRedirectUrl")
+                        .HasMaxLength(2048)
+                        .HasColumnType("character varying(2048)")
+                        .HasColumnName("success_redirect_url");
+
+                    b.Property<string>("TokenHash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("token_hash");
+
+                    b.Property<DateTimeOffset>("TriesWindowStartedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("tries_window_started_at");
+
+                    b.Property<string>("UnipileAccountId")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("unipile_account_id");
+
+                    b.Property<DateTimeOffset?>("UsedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("used_at");
+
+                    b.Property<int>("WorkspaceId")
+                        .HasColumnType("integer")
+                        .HasColumnName("workspace_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_connect_links");
+
+                    b.HasIndex("TokenHash")
+                        .IsUnique()
+                        .HasDatabaseName("ix_connect_links_token_hash");
+
+                    b.HasIndex("WorkspaceId", "CreatedAt")
+                        .HasDatabaseName("ix_connect_links_workspace_id_created_at");
+
+                    b.ToTable("connect_links", (string)null);
+                });
+
             modelBuilder.Entity("SkyLight.Api.Data.JobLease", b =>
                 {
                     b.Property<string>("Name")
@@ -826,6 +918,16 @@ namespace SkyLight.Api.Data.Migrations.Postgres
                         .HasConstraintName("fk_connect_attempts_channels_channel_id");
 
                     b.Navigation("Channel");
+                });
+
+            modelBuilder.Entity("SkyLight.Api.Connect.ConnectLink", b =>
+                {
+                    b.HasOne("SkyLight.Api.Workspaces.Workspace", null)
+                        .WithMany()
+                        .HasForeignKey("WorkspaceId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_connect_links_workspaces_workspace_id");
                 });
 
             modelBuilder.Entity("SkyLight.Api.Notifications.WebhookDelivery", b =>

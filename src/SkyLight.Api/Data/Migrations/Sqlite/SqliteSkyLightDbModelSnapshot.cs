@@ -400,6 +400,98 @@ namespace SkyLight.Api.Data.Migrations.Sqlite
                     b.ToTable("remote_deletions", (string)null);
                 });
 
+            modelBuilder.Entity("SkyLight.Api.Connect.ConnectLink", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("id");
+
+                    b.Property<int?>("ChannelId")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("channel_id");
+
+                    b.Property<string>("ChannelType")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("channel_type");
+
+                    b.Property<int>("CodeRounds")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("code_rounds");
+
+                    b.Property<int>("CodeTries")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("code_tries");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("created_at");
+
+                    b.Property<long>("ExpiresAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("expires_at");
+
+                    b.Property<string>("FailureRedirectUrl")
+                        .HasMaxLength(2048)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("failure_redirect_url");
+
+                    b.Property<int>("PasswordTries")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("password_tries");
+
+                    b.Property<long?>("RevokedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("revoked_at");
+
+                    b.Property<string>("State")
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("state");
+
+                    b.Property<string>("SuccessRedirectUrl")
+                        .HasMaxLength(2048)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("success_redirect_url");
+
+                    b.Property<string>("TokenHash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("token_hash");
+
+                    b.Property<long>("TriesWindowStartedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("tries_window_started_at");
+
+                    b.Property<string>("UnipileAccountId")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("unipile_account_id");
+
+                    b.Property<long?>("UsedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("used_at");
+
+                    b.Property<int>("WorkspaceId")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("workspace_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_connect_links");
+
+                    b.HasIndex("TokenHash")
+                        .IsUnique()
+                        .HasDatabaseName("ix_connect_links_token_hash");
+
+                    b.HasIndex("WorkspaceId", "CreatedAt")
+                        .HasDatabaseName("ix_connect_links_workspace_id_created_at");
+
+                    b.ToTable("connect_links", (string)null);
+                });
+
             modelBuilder.Entity("SkyLight.Api.Data.JobLease", b =>
                 {
                     b.Property<string>("Name")
@@ -795,6 +887,16 @@ namespace SkyLight.Api.Data.Migrations.Sqlite
                         .HasConstraintName("fk_connect_attempts_channels_channel_id");
 
                     b.Navigation("Channel");
+                });
+
+            modelBuilder.Entity("SkyLight.Api.Connect.ConnectLink", b =>
+                {
+                    b.HasOne("SkyLight.Api.Workspaces.Workspace", null)
+                        .WithMany()
+                        .HasForeignKey("WorkspaceId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_connect_links_workspaces_workspace_id");
                 });
 
             modelBuilder.Entity("SkyLight.Api.Notifications.WebhookDelivery", b =>
