@@ -113,6 +113,7 @@ internal sealed class ConnectSession(SkyLightDb db, CurrentWorkspace workspace, 
     private async Task<PageState> LoginStateAsync(ConnectLink link, DateTimeOffset now, CancellationToken ct)
     {
         var qr = link.ChannelType != ChannelTypes.Instagram;
+        await FollowPendingLoginAsync(link, ct);
         if (link.UnipileAccountId is not { } accountId)
         {
             return new PageState(qr ? Screens.Loading : Screens.Login);
@@ -147,6 +148,22 @@ internal sealed class ConnectSession(SkyLightDb db, CurrentWorkspace workspace, 
         return attempt is null || attempt.EndedAt is null || attempt.EndedAt >= attempt.ExpiresAt
             ? new PageState(Screens.Expired)
             : new PageState(Screens.Error, Notices.Failed);
+    }
+
+    /// <summary>
+    /// The page shows the login pending on the link's channel type, whoever started it since the link was made: the page
+    /// itself (whose own record of the account lands only after the attempt and its event committed, so a stream that
+    /// reads the state on that event would otherwise miss it), another window of it, or the integrator through the API.
+    /// </summary>
+    private async Task FollowPendingLoginAsync(ConnectLink link, CancellationToken ct)
+    {
+        var pending = await db.ConnectAttempts.AsNoTracking()
+            .Where(a => a.ChannelType == link.ChannelType && a.State == AttemptStates.Pending && a.StartedAt >= link.CreatedAt)
+            .OrderByDescending(a => a.Id).Select(a => a.UnipileAccountId).FirstOrDefaultAsync(ct);
+        if (pending is not null && pending != link.UnipileAccountId)
+        {
+            await RememberAccountAsync(pending, ct);
+        }
     }
 
     /// <summary>WhatsApp/Telegram: the pending QR of this link, or a new login when there is none.</summary>
@@ -266,10 +283,14 @@ internal sealed class ConnectSession(SkyLightDb db, CurrentWorkspace workspace, 
 
     private async Task RememberAccountAsync(string accountId, CancellationToken ct)
     {
-        await db.ConnectLinks.Where(l => l.Id == Link.Id)
+        // a new login starts its verification rounds again; the same one (noted twice) keeps its count
+        await db.ConnectLinks.Where(l => l.Id == Link.Id && l.UnipileAccountId != accountId)
             .ExecuteUpdateAsync(s => s.SetProperty(l => l.UnipileAccountId, accountId).SetProperty(l => l.CodeRounds, 0), ct);
-        Link.UnipileAccountId = accountId;
-        Link.CodeRounds = 0;
+        if (Link.UnipileAccountId != accountId)
+        {
+            Link.UnipileAccountId = accountId;
+            Link.CodeRounds = 0;
+        }
     }
 
     /// <summary>

@@ -233,3 +233,58 @@ public sealed class ConnectLinkTests(InstagramApp app) : IClassFixture<Instagram
     internal static async Task<string> PendingAccountAsync(TestWorkspace workspace, string type) =>
         (await Events.AllAsync(workspace, type)).Last(e => e.Type == "channel.connect_started").AccountId!;
 }
+
+/// <summary>The page's own event stream: its state now, then each change, for one link only.</summary>
+public sealed class ConnectPageStreamTests(ChannelsApp app) : IClassFixture<ChannelsApp>
+{
+    [Fact]
+    public async Task ThePageStreamSendsTheStateThenTheScanThatConnectedIt()
+    {
+        var workspace = await app.NewWorkspaceAsync();
+        var (link, _) = await ConnectPageClient.CreateLinkAsync(workspace.Client, new { type = "telegram", state = "s" });
+        using var page = await ConnectPageClient.OpenAsync(app, link.Url!);
+        var qr = await page.ActAsync("qr");
+        await using var stream = await EventStreamReader.OpenAsync(app.CreateClient(), new Uri(link.Url! + "/events").PathAndQuery);
+
+        var first = await stream.NextMessageAsync();
+        Assert.Equal("state", first.Event);
+        Assert.Equal(qr with { ExpiresInSeconds = null }, first.Read<PageState>() with { ExpiresInSeconds = null });
+
+        await app.ScanAsync(await ConnectLinkTests.PendingAccountAsync(workspace, "telegram"));
+        PageState state;
+        do
+        {
+            state = (await stream.NextMessageAsync()).Read<PageState>();
+        }
+        while (state.Screen != "success");
+        Assert.NotNull(state.ChannelId);
+    }
+
+    [Fact]
+    public async Task AnotherWorkspacesChangesAreNotSentAndALinkHoldsAtMostThreeStreams()
+    {
+        var workspace = await app.NewWorkspaceAsync();
+        var other = await app.NewWorkspaceAsync();
+        var (link, _) = await ConnectPageClient.CreateLinkAsync(workspace.Client, new { type = "whatsapp" });
+        var path = new Uri(link.Url! + "/events").PathAndQuery;
+        var streams = new List<EventStreamReader>();
+        for (var i = 0; i < 3; i++)
+        {
+            streams.Add(await EventStreamReader.OpenAsync(app.CreateClient(), path));
+            Assert.Equal("loading", (await streams[i].NextMessageAsync()).Read<PageState>().Screen);
+        }
+        await using (var fourth = await EventStreamReader.OpenAsync(app.CreateClient(), path))
+        {
+            Assert.Equal(HttpStatusCode.TooManyRequests, fourth.Response.StatusCode);
+        }
+
+        await ChannelsApp.ConnectAsync(other.Client, "whatsapp");   // not this link's workspace: nothing to send
+        using var page = await ConnectPageClient.OpenAsync(app, link.Url!);
+        await page.ActAsync("qr");
+        Assert.Equal("qr", (await streams[0].NextMessageAsync()).Read<PageState>().Screen);
+        foreach (var stream in streams)
+        {
+            await stream.DisposeAsync();
+        }
+    }
+}
