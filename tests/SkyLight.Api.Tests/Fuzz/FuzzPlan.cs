@@ -368,9 +368,12 @@ internal sealed class FuzzPlan
     }
 
     private string ValidPath(FuzzOperation operation) =>
-        operation.Route.Replace("{id}", ValidId(), StringComparison.Ordinal).Replace("{delivery_id}", ValidValue("delivery_id", "string"), StringComparison.Ordinal);
+        operation.Route.Replace("{id}", ValidId(operation), StringComparison.Ordinal).Replace("{delivery_id}", ValidValue("delivery_id", "string"), StringComparison.Ordinal);
 
-    private string ValidId() => Pick(Targets.CampaignIds).ToString(CultureInfo.InvariantCulture);
+    /// <summary>A campaign's id where ids are numbers; a GUID (a connect link's, most likely unknown) where they are strings.</summary>
+    private string ValidId(FuzzOperation operation) => operation.Parameters.Any(p => p.Name == "id" && p.Type == "string")
+        ? ValidValue("delivery_id", "string")
+        : Pick(Targets.CampaignIds).ToString(CultureInfo.InvariantCulture);
 
     private string ValidQuery(FuzzOperation operation)
     {
@@ -405,7 +408,7 @@ internal sealed class FuzzPlan
         var query = new List<string>();
         foreach (var (name, location, type) in operation.Parameters)
         {
-            var raw = _random.Next(2) == 0 ? Pick(ParameterValues).Raw : name == "id" ? ValidId() : ValidValue(name, type);
+            var raw = _random.Next(2) == 0 ? Pick(ParameterValues).Raw : name == "id" ? ValidId(operation) : ValidValue(name, type);
             if (location == "path")
             {
                 path = path.Replace($"{{{name}}}", raw.Length == 0 ? "0" : raw, StringComparison.Ordinal);
