@@ -214,6 +214,35 @@ public sealed partial class MultiNodeTests(TwoNodes nodes) : IClassFixture<TwoNo
     }
 
     [Fact]
+    public async Task AConnectPageLoadedFromOneNodeActsThroughTheOtherAndItsStreamSeesIt()
+    {
+        Assert.SkipUnless(TwoNodes.Available, TwoNodes.SkipReason);
+        var key = await nodes.NewKeyAsync();
+        using var a = TwoNodes.Client(nodes.PortA);
+        var created = await TwoNodes.Send(a, key, HttpMethod.Post, "/api/v1/channels/connect-links", new { type = "telegram", state = "s" });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var path = new Uri((await created.BodyAsync()).GetProperty("data").GetProperty("url").GetString()!).AbsolutePath;
+
+        // one browser, its cookie jar shared, behind a balancer that sends the page to A and its requests to B
+        var cookies = new CookieContainer();
+        using var browserToA = new HttpClient(new HttpClientHandler { CookieContainer = cookies }) { BaseAddress = new Uri($"http://127.0.0.1:{nodes.PortA}") };
+        using var browserToB = new HttpClient(new HttpClientHandler { CookieContainer = cookies }) { BaseAddress = new Uri($"http://127.0.0.1:{nodes.PortB}") };
+        var html = await browserToA.GetStringAsync(path, Ct);
+        var csrf = System.Text.RegularExpressions.Regex.Match(html, """<meta name="csrf-token" content="([^"]+)">""").Groups[1].Value;
+        cookies.Add(new Uri($"http://127.0.0.1:{nodes.PortB}"), cookies.GetCookies(new Uri($"http://127.0.0.1:{nodes.PortA}{path}")));
+        await using var stream = await Channels.EventStreamReader.OpenAsync(browserToA, path + "/events");
+        Assert.Equal("loading", (await stream.NextMessageAsync()).Read<Connect.PageState>().Screen);
+
+        using var start = new HttpRequestMessage(HttpMethod.Post, path + "/qr") { Content = System.Net.Http.Json.JsonContent.Create(new { }) };
+        start.Headers.Add("X-CSRF-Token", csrf);
+        var started = await browserToB.SendAsync(start, Ct);
+
+        Assert.Equal(HttpStatusCode.OK, started.StatusCode);
+        Assert.Equal("qr", (await started.BodyAsync()).GetProperty("screen").GetString());
+        Assert.Equal("qr", (await stream.NextMessageAsync(seconds: 15)).Read<Connect.PageState>().Screen);   // the stream on A saw B's login
+    }
+
+    [Fact]
     public async Task KillingTheListenerConnectionLosesNoEvent()
     {
         Assert.SkipUnless(TwoNodes.Available, TwoNodes.SkipReason);
