@@ -35,6 +35,38 @@ public sealed class JournalRetentionTests(SkyLightApp app) : IClassFixture<SkyLi
         Assert.True(await db.Channels.IgnoreQueryFilters().AnyAsync(c => c.Id == old, Ct));   // the channel itself is not the journal's to purge
     }
 
+    [Fact]
+    public async Task ConnectLinksExpiredLongerThanTheRetentionArePurged()
+    {
+        var workspace = await app.NewWorkspaceAsync();
+        var old = await LinkAsync(workspace.Id);
+        app.Time.Advance(TimeSpan.FromDays(91));
+        var recent = await LinkAsync(workspace.Id);
+
+        await using var scope = app.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<SkyLightDb>();
+        await ChannelsApp.WaitUntilAsync(async () =>
+        {
+            await app.Services.GetRequiredService<JournalRetention>().RunOnceAsync(Ct);
+            return !await db.ConnectLinks.IgnoreQueryFilters().AnyAsync(l => l.Id == old, Ct);
+        }, "the old link was never purged");
+        Assert.True(await db.ConnectLinks.IgnoreQueryFilters().AnyAsync(l => l.Id == recent, Ct));
+    }
+
+    private async Task<Guid> LinkAsync(int workspaceId)
+    {
+        await using var scope = app.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<SkyLightDb>();
+        var now = app.Time.GetUtcNow();
+        var link = db.ConnectLinks.Add(new Api.Connect.ConnectLink
+        {
+            Id = Guid.CreateVersion7(), WorkspaceId = workspaceId, ChannelType = "whatsapp", TokenHash = Api.Connect.ConnectLink.HashOf(Guid.NewGuid().ToString()),
+            CreatedAt = now, ExpiresAt = now.AddHours(1), TriesWindowStartedAt = now,
+        }).Entity;
+        await db.SaveChangesAsync(Ct);
+        return link.Id;
+    }
+
     /// <summary>A channel with one attempt that started and expired now: two events and an ended attempt. Returns the channel's id.</summary>
     private async Task<int> ExpiredAttemptAsync(int workspaceId, string type)
     {

@@ -46,7 +46,7 @@ public sealed partial class ConnectPageClient : IDisposable
         });
         if (acceptLanguage is not null)
         {
-            http.DefaultRequestHeaders.Add("Accept-Language", acceptLanguage);
+            http.DefaultRequestHeaders.TryAddWithoutValidation("Accept-Language", acceptLanguage);
         }
         var client = new ConnectPageClient(http, new Uri(url).PathAndQuery);
         await client.ReloadAsync();
