@@ -73,27 +73,11 @@ internal static class DrawnQr
         }
 
         const int Scale = 6;
-        var image = Path.Combine(Path.GetTempPath(), $"skylight-drawn-{Guid.NewGuid():N}.pgm");
         var pixels = new StringBuilder($"P2\n{size * Scale} {size * Scale}\n1\n");
         for (var y = 0; y < size * Scale; y++)
         {
             pixels.AppendJoin(' ', Enumerable.Range(0, size * Scale).Select(x => dark[y / Scale, x / Scale] ? 0 : 1)).Append('\n');
         }
-        File.WriteAllText(image, pixels.ToString());
-        try
-        {
-            var start = new System.Diagnostics.ProcessStartInfo("zbarimg") { RedirectStandardOutput = true, RedirectStandardError = true };
-            start.ArgumentList.Add("--quiet");
-            start.ArgumentList.Add("--raw");
-            start.ArgumentList.Add(image);
-            using var zbar = System.Diagnostics.Process.Start(start)!;
-            var decoded = zbar.StandardOutput.ReadToEnd();
-            zbar.WaitForExit();
-            return zbar.ExitCode == 0 ? decoded.TrimEnd('\n') : null;
-        }
-        finally
-        {
-            File.Delete(image);
-        }
+        return Zbar.Decode(Encoding.ASCII.GetBytes(pixels.ToString()), "pgm");
     }
 }

@@ -152,9 +152,17 @@
     }
   }
 
+  // news from the stream or a poll carries no notice: the message the user's own last action got stays on its screen
+  function settle(state) {
+    if (current && !state.notice && state.screen === current.screen) {
+      state.notice = current.notice;
+    }
+    render(state);
+  }
+
   async function refresh() {
     try {
-      render(await read(await fetch(`${base}/state`, { credentials: 'same-origin', cache: 'no-store' })));
+      settle(await read(await fetch(`${base}/state`, { credentials: 'same-origin', cache: 'no-store' })));
     } catch {
       // the next event or poll tries again
     }
@@ -171,7 +179,7 @@
       return;
     }
     stream = new EventSource(`${base}/events`);
-    stream.addEventListener('state', (event) => render(JSON.parse(event.data)));
+    stream.addEventListener('state', (event) => settle(JSON.parse(event.data)));
     stream.addEventListener('open', () => {
       clearInterval(polling);
       polling = null;
