@@ -89,8 +89,37 @@ internal static class ChannelsCommands
 
         return new Command("channels", "Connect, monitor, refresh and disconnect channels")
         {
-            connect, status, refresh, disconnect, list, EventsCommand.Build(cli, pollInterval),
+            connect, status, refresh, disconnect, list, EventsCommand.Build(cli, pollInterval), Link(cli),
         };
+    }
+
+    /// <summary><c>skylight channels link &lt;type&gt;</c>: a connect link's URL, and its QR to open it on a phone.</summary>
+    private static Command Link(Cli cli)
+    {
+        var state = new Option<string?>("--state") { Description = "Anything to get back on the redirect (your user's id, say)" };
+        var success = new Option<string?>("--success-url") { Description = "Where the page sends the user once connected" };
+        var failure = new Option<string?>("--failure-url") { Description = "Where the page sends the user who cancels" };
+        var expiresIn = new Option<int?>("--expires-in") { Description = "Seconds the link works: 60 to 604800 (default 3600)" };
+        var link = new Command("link", "A link to the hosted connect page, for the account's owner to connect it there")
+        {
+            Type(), state, success, failure, expiresIn,
+        };
+        link.SetAction((parse, ct) => cli.RunAsync(async () =>
+        {
+            var created = await cli.Client(parse).ConnectLinks.CreateAsync(new ConnectLinkRequest
+            {
+                Type = parse.GetValue<string>("type")!, State = parse.GetValue(state), SuccessRedirectUrl = parse.GetValue(success),
+                FailureRedirectUrl = parse.GetValue(failure), ExpiresInSeconds = parse.GetValue(expiresIn),
+            }, ct);
+            cli.Write(parse, created, () =>
+            {
+                cli.Console.Write(new Text(TerminalQr.Draw(created.Url!), new Style(Color.White, Color.Black)));
+                cli.Console.WriteLine(created.Url!);   // plain, so a terminal can select it whole
+                cli.Console.MarkupLineInterpolated($"Link [grey]{created.Id}[/] works until {created.ExpiresAt:yyyy-MM-dd HH:mm:ss zzz}; its URL is not shown again.");
+            });
+            return Cli.Ok;
+        }));
+        return link;
     }
 
     private static Argument<string> Type()

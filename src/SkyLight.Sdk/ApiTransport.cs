@@ -71,6 +71,20 @@ internal sealed class ApiTransport(HttpClient http, SkyLightClientOptions option
             ?? throw new SkyLightApiException(HttpStatusCode.OK, $"The API's answer to {method} {path} had no data.");
     }
 
+    /// <summary>Sends the request with the key and nothing else: the caller reads (and disposes) the response.</summary>
+    public Task<HttpResponseMessage> SendRawAsync(HttpRequestMessage request, HttpCompletionOption completion, CancellationToken cancellationToken)
+    {
+        if (options.ApiKey is { Length: > 0 } key)
+        {
+            request.Headers.Add("X-Api-Key", key);
+        }
+        return http.SendAsync(request, completion, cancellationToken);
+    }
+
+    /// <summary>The exception for a response that is not 2xx, read from its envelope.</summary>
+    public static async Task<SkyLightApiException> FailureAsync(HttpResponseMessage response, CancellationToken cancellationToken) =>
+        Failure(response.StatusCode, Parse(await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false)));
+
     public async Task<byte[]> BytesAsync(string path, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, path);

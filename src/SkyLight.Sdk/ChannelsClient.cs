@@ -37,6 +37,24 @@ public sealed class ChannelsClient
         }
     }
 
+    /// <summary>
+    /// The journal live, from the event stream: every event committed after this starts (or after <paramref name="after"/>,
+    /// replayed first), once each, in order, until cancelled. A broken or silent connection is opened again with
+    /// Last-Event-ID, so nothing is lost across it. Throws <see cref="SkyLightApiException"/> for a 4xx other than 429.
+    /// </summary>
+    public async IAsyncEnumerable<ChannelEvent> StreamEventsAsync(long? after = null, string? type = null,
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var stream = await EventStream.OpenAsync(_transport, type, after, cancellationToken).ConfigureAwait(false);
+        await using (stream.ConfigureAwait(false))
+        {
+            await foreach (var channelEvent in stream.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            {
+                yield return channelEvent;
+            }
+        }
+    }
+
     /// <summary>Reads a page of a timeline: the workspace's, or one channel type's (<paramref name="includeType"/> false).</summary>
     internal static async Task<ChannelEventPage> GetEventsAsync(ApiTransport transport, string path, ChannelEventQuery query, bool includeType,
         CancellationToken cancellationToken)

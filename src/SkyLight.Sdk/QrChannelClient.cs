@@ -50,28 +50,107 @@ public sealed class QrChannelClient
             cancellationToken);
 
     /// <summary>
-    /// Connects and follows the login: first the QR code (Status null), then every status change, polling at
-    /// <see cref="SkyLightClientOptions.PollInterval"/>, until it completes, fails, or expires (the last update has IsFinal).
+    /// Connects and follows the login: first the QR code (Status null), then every status change, until it completes, fails,
+    /// or expires (the last update has IsFinal). It follows the event stream, opened before the connect so that no change
+    /// is missed, and reads the status again on each event about the attempt; against a server without the stream it polls
+    /// every <see cref="SkyLightClientOptions.PollInterval"/>.
     /// </summary>
     public async IAsyncEnumerable<QrLoginUpdate> ConnectAndWatchAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        var connection = await ConnectAsync(cancellationToken).ConfigureAwait(false);
-        yield return new QrLoginUpdate(connection, null);
-        ChannelStatus? last = null;
+        var stream = await OpenStreamAsync(cancellationToken).ConfigureAwait(false);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        IAsyncEnumerator<bool>? changes = null;
+        Task<bool>? waiting = null;
+        try
+        {
+            var connection = await ConnectAsync(cancellationToken).ConfigureAwait(false);
+            yield return new QrLoginUpdate(connection, null);
+            changes = (stream is null ? Ticks(stop.Token) : Changes(stream, connection.AccountId, stop.Token)).GetAsyncEnumerator(stop.Token);
+            ChannelStatus? last = null;
+            while (true)
+            {
+                // a change, or the attempt's end: the expiry job says so with an event, the deadline in case nobody did
+                using (var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+                {
+                    deadline.CancelAfter(Max(connection.ExpiresAt.AddSeconds(5) - TimeProvider.System.GetUtcNow(), TimeSpan.Zero));
+                    waiting ??= changes.MoveNextAsync().AsTask();
+                    try
+                    {
+                        await waiting.WaitAsync(deadline.Token).ConfigureAwait(false);
+                        waiting = null;
+                    }
+                    catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                    {
+                        // past the deadline: the status read now is final
+                    }
+                }
+                var status = await GetStatusAsync(connection.AccountId, cancellationToken).ConfigureAwait(false);
+                var final = status.Completed || status.Failed || TimeProvider.System.GetUtcNow() >= connection.ExpiresAt.AddSeconds(5);
+                if (final || status != last)
+                {
+                    yield return new QrLoginUpdate(connection, status) { IsFinal = final };
+                }
+                if (final)
+                {
+                    yield break;
+                }
+                last = status;
+            }
+        }
+        finally
+        {
+            // an iterator cannot be disposed while it waits: stop its wait first
+            await stop.CancelAsync().ConfigureAwait(false);
+            if (waiting is not null)
+            {
+                await waiting.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default)
+                    .ConfigureAwait(false);
+            }
+            if (changes is not null)
+            {
+                await changes.DisposeAsync().ConfigureAwait(false);
+            }
+            if (stream is not null)
+            {
+                await stream.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>This type's event stream, open; null when the server has none (an older one answers 404 or 405).</summary>
+    private async Task<EventStream?> OpenStreamAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await EventStream.OpenAsync(_transport, _type, after: null, cancellationToken).ConfigureAwait(false);
+        }
+        catch (SkyLightApiException e) when (e.StatusCode is System.Net.HttpStatusCode.NotFound or System.Net.HttpStatusCode.MethodNotAllowed)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Each event about the account: a reason to read its status again.</summary>
+    private static async IAsyncEnumerable<bool> Changes(EventStream stream, string accountId, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await foreach (var channelEvent in stream.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (channelEvent.AccountId == accountId)
+            {
+                yield return true;
+            }
+        }
+    }
+
+    /// <summary>Without a stream: a reason to read the status every poll interval.</summary>
+    private async IAsyncEnumerable<bool> Ticks([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
         while (true)
         {
             await Task.Delay(_transport.Options.PollInterval, cancellationToken).ConfigureAwait(false);
-            var status = await GetStatusAsync(connection.AccountId, cancellationToken).ConfigureAwait(false);
-            var final = status.Completed || status.Failed || TimeProvider.System.GetUtcNow() > connection.ExpiresAt.AddSeconds(5);
-            if (final || status != last)
-            {
-                yield return new QrLoginUpdate(connection, status) { IsFinal = final };
-            }
-            if (final)
-            {
-                yield break;
-            }
-            last = status;
+            yield return true;
         }
     }
+
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 }

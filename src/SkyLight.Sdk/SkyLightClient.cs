@@ -18,6 +18,7 @@ public sealed class SkyLightClient
         Account = new AccountClient(transport);
         Channels = new ChannelsClient(transport);
         Webhooks = new WebhooksClient(transport);
+        ConnectLinks = new ConnectLinksClient(transport);
     }
 
     /// <summary>Every channel's journal: what changed, why and when.</summary>
@@ -37,6 +38,9 @@ public sealed class SkyLightClient
 
     /// <summary>The workspace: its channels in one call.</summary>
     public AccountClient Account { get; }
+
+    /// <summary>Links to the hosted connect page, for the account's owner to connect it there.</summary>
+    public ConnectLinksClient ConnectLinks { get; }
 
     /// <summary>Outgoing webhooks: endpoints for channel events, their delivery log, replays, tests and secret rotation.</summary>
     public WebhooksClient Webhooks { get; }

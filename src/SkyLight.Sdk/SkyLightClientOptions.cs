@@ -14,4 +14,13 @@ public sealed class SkyLightClientOptions
 
     /// <summary>How often <see cref="QrChannelClient.ConnectAndWatchAsync"/> polls status (the API suggests 2–3 seconds).</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// How long an event stream may say nothing, not even its heartbeat (every 15 s), before the client treats the
+    /// connection as dead and connects again.
+    /// </summary>
+    public TimeSpan StreamIdleTimeout { get; set; } = TimeSpan.FromSeconds(45);
+
+    /// <summary>The wait before reconnecting a broken event stream, until the server names its own (3 s).</summary>
+    public TimeSpan StreamReconnectDelay { get; set; } = TimeSpan.FromSeconds(3);
 }

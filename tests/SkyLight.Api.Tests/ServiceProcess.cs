@@ -96,6 +96,19 @@ internal sealed class ServiceProcess : IAsyncDisposable
         }, $"the service on {port} never became ready: {Stdout} {Stderr}", seconds: 60);
     }
 
+    /// <summary>SIGTERM, as a deployment stops a node; returns how long it took to exit, and its exit code.</summary>
+    public async Task<(TimeSpan Took, int ExitCode)> TerminateAsync(TimeSpan patience)
+    {
+        var started = TimeProvider.System.GetTimestamp();
+        using (var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await kill.WaitForExitAsync();
+        }
+        using var timeout = new CancellationTokenSource(patience);
+        await _process.WaitForExitAsync(timeout.Token);
+        return (TimeProvider.System.GetElapsedTime(started), _process.ExitCode);
+    }
+
     /// <summary>SIGKILL: the process gets no chance to finish or release anything.</summary>
     public void Kill() => _process.Kill(entireProcessTree: true);
 

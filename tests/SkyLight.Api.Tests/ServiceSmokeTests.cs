@@ -52,6 +52,38 @@ public sealed partial class ServiceSmokeTests
         await database.DropAsync();
     }
 
+    [Fact]
+    public async Task AStopEndsOpenEventStreamsInsteadOfWaitingForThem()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var database = TestDatabase.New();
+        var port = ServiceProcess.FreePort();
+        await using var service = ServiceProcess.Start(database, "Development",
+            "--urls", $"http://127.0.0.1:{port}", "--Unipile:EmbeddedEmulatorUrl", $"http://127.0.0.1:{ServiceProcess.FreePort()}");
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = Timeout.InfiniteTimeSpan };
+        await WaitUntilReadyAsync(http, service, ct);
+        http.DefaultRequestHeaders.Add("X-Api-Key", PrintedKey().Match(service.Stdout).Value);
+        var streams = new List<Channels.EventStreamReader>();
+        for (var i = 0; i < 3; i++)
+        {
+            streams.Add(await Channels.EventStreamReader.OpenAsync(http, "/api/v1/channels/events/stream"));
+            Assert.Equal(HttpStatusCode.OK, streams[i].Response.StatusCode);
+        }
+
+        var (took, exitCode) = await service.TerminateAsync(TimeSpan.FromSeconds(25));
+
+        // the host would otherwise wait its whole shutdown timeout (30 s) for streams that never end by themselves
+        TestReport.Line($"shutdown with 3 open event streams: {took.TotalSeconds:F1} s");
+        Assert.Equal(0, exitCode);
+        Assert.True(took < TimeSpan.FromSeconds(10), $"stopping took {took}");
+        foreach (var stream in streams)
+        {
+            await Assert.ThrowsAsync<EndOfStreamException>(() => stream.NextMessageAsync());
+            await stream.DisposeAsync();
+        }
+        await database.DropAsync();
+    }
+
     private static async Task WaitUntilReadyAsync(HttpClient http, ServiceProcess service, CancellationToken ct)
     {
         for (var attempt = 0; attempt < 300; attempt++)

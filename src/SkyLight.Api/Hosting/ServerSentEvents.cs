@@ -16,9 +16,16 @@ internal static class ServerSentEvents
     /// <summary>How long a client waits before it reconnects after the stream broke (the <c>retry:</c> field).</summary>
     private const int ReconnectMilliseconds = 3000;
 
-    public static async Task WriteAsync(HttpContext http, IAsyncEnumerable<SseMessage> messages, TimeSpan heartbeat, TimeProvider time)
+    /// <summary>
+    /// Streams <paramref name="messages"/>. A <paramref name="position"/> goes out first as an <c>id:</c> with no data, which
+    /// sets the client's Last-Event-ID without an event: a client that reconnects before the first event resumes from there.
+    /// </summary>
+    public static async Task WriteAsync(HttpContext http, IAsyncEnumerable<SseMessage> messages, TimeSpan heartbeat, TimeProvider time, string? position = null)
     {
-        var ct = http.RequestAborted;
+        // a stream ends when its client goes, or when the service stops: a shutdown must not wait for streams that never end
+        using var ended = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted,
+            http.RequestServices.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping);
+        var ct = ended.Token;
         var response = http.Response;
         response.ContentType = "text/event-stream; charset=utf-8";
         response.Headers.CacheControl = "no-store";
@@ -29,7 +36,7 @@ internal static class ServerSentEvents
         var moved = Task.FromResult(false);
         try
         {
-            await WriteTextAsync(response, $"retry: {ReconnectMilliseconds}\n\n", ct);
+            await WriteTextAsync(response, $"retry: {ReconnectMilliseconds}\n" + (position is null ? "" : $"id: {position}\n") + "\n", ct);
             moved = next.MoveNextAsync().AsTask();
             while (true)
             {
@@ -52,7 +59,7 @@ internal static class ServerSentEvents
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
-            // the client closed the stream
+            // the client closed the stream, or the service is stopping (the client reconnects, to another node)
         }
         finally
         {

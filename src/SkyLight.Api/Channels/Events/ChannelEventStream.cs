@@ -61,7 +61,7 @@ internal static class ChannelEventStream
         // subscribed before the first byte goes out: a client that saw the stream open misses nothing committed after
         using var followed = await follower.StartAsync(workspace.Id, type, from, http.RequestAborted);
         var events = Messages(followed.ReadAllAsync(http.RequestAborted), workspace.TimeZone, json.Value.SerializerOptions);
-        await ServerSentEvents.WriteAsync(http, events, options.Value.HeartbeatInterval, time);
+        await ServerSentEvents.WriteAsync(http, events, options.Value.HeartbeatInterval, time, followed.After.ToString(CultureInfo.InvariantCulture));
         return TypedResults.Empty;
     }
 

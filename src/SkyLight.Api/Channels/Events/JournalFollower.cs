@@ -65,9 +65,12 @@ internal sealed class FollowedJournal(
 
     private FeedSubscription _subscription = subscription;
 
+    /// <summary>The id it follows from: the events it gives are those after it.</summary>
+    public long After { get; } = after;
+
     public async IAsyncEnumerable<ChannelEvent> ReadAllAsync([EnumeratorCancellation] CancellationToken ct)
     {
-        var last = after;
+        var last = After;
         while (true)
         {
             List<ChannelEvent> batch;
