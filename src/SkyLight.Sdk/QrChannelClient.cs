@@ -117,14 +117,18 @@ public sealed class QrChannelClient
         }
     }
 
-    /// <summary>This type's event stream, open; null when the server has none (an older one answers 404 or 405).</summary>
+    /// <summary>
+    /// This type's event stream, open; null when the server has none (an older one answers 404 or 405) or the key holds
+    /// all the streams it may (429): then the watch polls.
+    /// </summary>
     private async Task<EventStream?> OpenStreamAsync(CancellationToken cancellationToken)
     {
         try
         {
             return await EventStream.OpenAsync(_transport, _type, after: null, cancellationToken).ConfigureAwait(false);
         }
-        catch (SkyLightApiException e) when (e.StatusCode is System.Net.HttpStatusCode.NotFound or System.Net.HttpStatusCode.MethodNotAllowed)
+        catch (SkyLightApiException e) when (e.StatusCode is System.Net.HttpStatusCode.NotFound or System.Net.HttpStatusCode.MethodNotAllowed
+            or System.Net.HttpStatusCode.TooManyRequests)
         {
             return null;
         }

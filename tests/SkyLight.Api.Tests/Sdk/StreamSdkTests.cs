@@ -77,10 +77,12 @@ public sealed class StreamSdkTests(ChannelsApp app) : IClassFixture<ChannelsApp>
         Assert.InRange(counter.StatusReads, 1, 2);
     }
 
-    [Fact]
-    public async Task AgainstAServerWithoutTheStreamConnectAndWatchPolls()
+    [Theory]
+    [InlineData(HttpStatusCode.NotFound)]          // a server without the stream
+    [InlineData(HttpStatusCode.TooManyRequests)]   // a key that holds all the streams it may
+    public async Task WithoutAStreamConnectAndWatchPolls(HttpStatusCode refusal)
     {
-        var (_, client, counter) = await ClientAsync(new StreamCutter(afterEvents: 0, refuse: true));
+        var (_, client, counter) = await ClientAsync(new StreamCutter(afterEvents: 0, refuse: refusal));
         var updates = new List<QrLoginUpdate>();
 
         await foreach (var update in client.Telegram.ConnectAndWatchAsync(Ct))
@@ -140,9 +142,9 @@ public sealed class StreamSdkTests(ChannelsApp app) : IClassFixture<ChannelsApp>
     /// <summary>
     /// Between the SDK and the service: notes each stream connection's Last-Event-ID and counts status reads; cuts the
     /// first stream after it carried <c>afterEvents</c> events (mid-read, as a dropped connection does), or refuses every
-    /// stream with 404 as a server without one.
+    /// stream with the given status.
     /// </summary>
-    private sealed class StreamCutter(int afterEvents, bool refuse = false) : DelegatingHandler
+    private sealed class StreamCutter(int afterEvents, HttpStatusCode? refuse = null) : DelegatingHandler
     {
         private int _streams;
 
@@ -161,11 +163,11 @@ public sealed class StreamSdkTests(ChannelsApp app) : IClassFixture<ChannelsApp>
             {
                 return await base.SendAsync(request, cancellationToken);
             }
-            if (refuse)
+            if (refuse is { } status)
             {
-                return new HttpResponseMessage(HttpStatusCode.NotFound)
+                return new HttpResponseMessage(status)
                 {
-                    Content = new StringContent("""{"success":false,"message":"The requested resource was not found."}""", Encoding.UTF8, "application/json"),
+                    Content = new StringContent("""{"success":false,"message":"Refused.","retry_after":5}""", Encoding.UTF8, "application/json"),
                 };
             }
             Connections.Enqueue(request.Headers.TryGetValues("Last-Event-ID", out var ids) ? ids.Single() : null);
