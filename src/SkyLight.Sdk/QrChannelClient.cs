@@ -118,8 +118,9 @@ public sealed class QrChannelClient
     }
 
     /// <summary>
-    /// This type's event stream, open; null when the server has none (an older one answers 404 or 405) or the key holds
-    /// all the streams it may (429): then the watch polls.
+    /// This type's event stream, open; null when the server has none (an older one answers 404 or 405), the key holds
+    /// all the streams it may (429), or the stream cannot be opened (5xx, network, timeout): then the watch polls, as it
+    /// did before streams, and meets any lasting fault on its connect.
     /// </summary>
     private async Task<EventStream?> OpenStreamAsync(CancellationToken cancellationToken)
     {
@@ -128,7 +129,11 @@ public sealed class QrChannelClient
             return await EventStream.OpenAsync(_transport, _type, after: null, cancellationToken).ConfigureAwait(false);
         }
         catch (SkyLightApiException e) when (e.StatusCode is System.Net.HttpStatusCode.NotFound or System.Net.HttpStatusCode.MethodNotAllowed
-            or System.Net.HttpStatusCode.TooManyRequests)
+            or System.Net.HttpStatusCode.TooManyRequests or >= System.Net.HttpStatusCode.InternalServerError)
+        {
+            return null;
+        }
+        catch (Exception e) when (e is HttpRequestException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
         {
             return null;
         }

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Net;
-using System.Text;
 using SkyLight.Api.Tests.Channels;
 using SkyLight.Sdk;
 
@@ -56,6 +55,56 @@ public sealed class StreamSdkTests(ChannelsApp app) : IClassFixture<ChannelsApp>
     }
 
     [Fact]
+    public async Task ASilentConnectionIsTreatedAsDeadAndResumedWithNoGapAndNoDuplicate()
+    {
+        var staller = new StreamCutter(afterEvents: 1, stall: true);
+        var (workspace, client, _) = await ClientAsync(staller, idleTimeout: TimeSpan.FromSeconds(1));
+        var streamed = Collect(client.Channels.StreamEventsAsync(cancellationToken: _test.Token));
+        await ChannelsApp.WaitUntilAsync(() => Task.FromResult(staller.Connections.Count == 1), "the stream never opened");
+
+        for (var round = 0; round < 2; round++)
+        {
+            await ChannelsApp.ConnectAsync(workspace.Client, "telegram");
+        }
+        var journal = await Events.AllAsync(workspace, "telegram");
+        var received = await streamed.UntilAsync(journal.Count, seconds: 20);
+
+        Assert.Equal(journal.Select(e => e.Id), received.Select(e => e.Id));
+        Assert.True(staller.Connections.Count >= 2, "the silent stream was never given up");
+        Assert.NotNull(staller.Connections.Last());
+    }
+
+    [Fact]
+    public async Task TheHttpClientTimeoutDoesNotCutAStream()
+    {
+        var counter = new StreamCutter(afterEvents: int.MaxValue);
+        var (workspace, client, _) = await ClientAsync(counter, httpTimeout: TimeSpan.FromSeconds(1));
+        var streamed = Collect(client.Channels.StreamEventsAsync(cancellationToken: _test.Token));
+        await ChannelsApp.WaitUntilAsync(() => Task.FromResult(counter.Connections.Count == 1), "the stream never opened");
+
+        // the timeout is HttpClient's own, on the real clock: only outliving it shows it does not apply past the headers
+        await Task.Delay(TimeSpan.FromSeconds(2.5), Ct);
+        await ChannelsApp.ConnectAsync(workspace.Client, "telegram");
+        var journal = await Events.AllAsync(workspace, "telegram");
+
+        Assert.Equal(journal.Select(e => e.Id), (await streamed.UntilAsync(journal.Count)).Select(e => e.Id));
+        Assert.Single(counter.Connections);
+    }
+
+    [Fact]
+    public async Task ARefusedStreamEndsWithTheApiError()
+    {
+        var (_, client, _) = await ClientAsync();
+        var stranger = new SkyLightClient(app.CreateClient(), new SkyLightClientOptions { ApiKey = "sk_live_not_a_key" });
+
+        var badType = await Assert.ThrowsAsync<SkyLightApiException>(() => ReadAllAsync(client.Channels.StreamEventsAsync(type: "fax", cancellationToken: Ct)));
+        var badKey = await Assert.ThrowsAsync<SkyLightApiException>(() => ReadAllAsync(stranger.Channels.StreamEventsAsync(cancellationToken: Ct)));
+
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, badType.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, badKey.StatusCode);
+    }
+
+    [Fact]
     public async Task ConnectAndWatchFollowsTheStreamInsteadOfPolling()
     {
         var counter = new StreamCutter(afterEvents: int.MaxValue);
@@ -78,8 +127,10 @@ public sealed class StreamSdkTests(ChannelsApp app) : IClassFixture<ChannelsApp>
     }
 
     [Theory]
-    [InlineData(HttpStatusCode.NotFound)]          // a server without the stream
-    [InlineData(HttpStatusCode.TooManyRequests)]   // a key that holds all the streams it may
+    [InlineData(HttpStatusCode.NotFound)]           // a server without the stream
+    [InlineData(HttpStatusCode.MethodNotAllowed)]   // a server without the stream, behind a router that says so
+    [InlineData(HttpStatusCode.ServiceUnavailable)] // a stream that cannot be opened now
+    [InlineData(HttpStatusCode.TooManyRequests)]    // a key that holds all the streams it may
     public async Task WithoutAStreamConnectAndWatchPolls(HttpStatusCode refusal)
     {
         var (_, client, counter) = await ClientAsync(new StreamCutter(afterEvents: 0, refuse: refusal));
@@ -98,13 +149,23 @@ public sealed class StreamSdkTests(ChannelsApp app) : IClassFixture<ChannelsApp>
         Assert.True(counter!.StatusReads >= 1);
     }
 
-    private async Task<(TestWorkspace Workspace, SkyLightClient Client, StreamCutter? Handler)> ClientAsync(StreamCutter? handler = null)
+    private async Task<(TestWorkspace Workspace, SkyLightClient Client, StreamCutter? Handler)> ClientAsync(StreamCutter? handler = null,
+        TimeSpan? idleTimeout = null, TimeSpan? httpTimeout = null)
     {
         var workspace = await app.NewWorkspaceAsync();
         var options = new SkyLightClientOptions { ApiKey = workspace.ApiKey, PollInterval = TimeSpan.FromMilliseconds(100) };
+        options.StreamIdleTimeout = idleTimeout ?? options.StreamIdleTimeout;
         var http = handler is null ? app.CreateClient() : app.CreateDefaultClient(handler);
         http.BaseAddress = app.CreateClient().BaseAddress;
+        http.Timeout = httpTimeout ?? http.Timeout;
         return (workspace, new SkyLightClient(http, options), handler);
+    }
+
+    private static async Task ReadAllAsync(IAsyncEnumerable<ChannelEvent> events)
+    {
+        await foreach (var _ in events)
+        {
+        }
     }
 
     private Received Collect(IAsyncEnumerable<ChannelEvent> events)
@@ -136,101 +197,6 @@ public sealed class StreamSdkTests(ChannelsApp app) : IClassFixture<ChannelsApp>
             await ChannelsApp.WaitUntilAsync(() => Task.FromResult(Events.Count >= count), $"fewer than {count} events streamed: {Events.Count}", seconds);
             await Task.Yield();
             return [.. Events];
-        }
-    }
-
-    /// <summary>
-    /// Between the SDK and the service: notes each stream connection's Last-Event-ID and counts status reads; cuts the
-    /// first stream after it carried <c>afterEvents</c> events (mid-read, as a dropped connection does), or refuses every
-    /// stream with the given status.
-    /// </summary>
-    private sealed class StreamCutter(int afterEvents, HttpStatusCode? refuse = null) : DelegatingHandler
-    {
-        private int _streams;
-
-        public ConcurrentQueue<string?> Connections { get; } = new();
-
-        public int StatusReads;
-
-        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
-        {
-            var path = request.RequestUri!.AbsolutePath;
-            if (path.EndsWith("/status", StringComparison.Ordinal))
-            {
-                Interlocked.Increment(ref StatusReads);
-            }
-            if (!path.EndsWith("/events/stream", StringComparison.Ordinal))
-            {
-                return await base.SendAsync(request, cancellationToken);
-            }
-            if (refuse is { } status)
-            {
-                return new HttpResponseMessage(status)
-                {
-                    Content = new StringContent("""{"success":false,"message":"Refused.","retry_after":5}""", Encoding.UTF8, "application/json"),
-                };
-            }
-            Connections.Enqueue(request.Headers.TryGetValues("Last-Event-ID", out var ids) ? ids.Single() : null);
-            var response = await base.SendAsync(request, cancellationToken);
-            if (Interlocked.Increment(ref _streams) == 1 && afterEvents < int.MaxValue)
-            {
-                var inner = await response.Content.ReadAsStreamAsync(cancellationToken);
-                var cut = new StreamContent(new CuttingStream(inner, afterEvents));
-                foreach (var header in response.Content.Headers)
-                {
-                    cut.Headers.TryAddWithoutValidation(header.Key, header.Value);
-                }
-                response.Content = cut;
-            }
-            return response;
-        }
-    }
-
-    /// <summary>Ends the stream (as a broken connection does) at the first read after <c>events</c> "event:" lines went through.</summary>
-    private sealed class CuttingStream(Stream inner, int events) : Stream
-    {
-        private int _seen;
-
-        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
-        {
-            if (_seen >= events)
-            {
-                throw new IOException("the connection was cut");
-            }
-            var read = await inner.ReadAsync(buffer, cancellationToken);
-            _seen += CountOf(Encoding.UTF8.GetString(buffer.Span[..read]), "event: ");
-            return read;
-        }
-
-        public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
-
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing)
-            {
-                inner.Dispose();
-            }
-            base.Dispose(disposing);
-        }
-
-        private static int CountOf(string text, string what)
-        {
-            var count = 0;
-            for (var at = text.IndexOf(what, StringComparison.Ordinal); at >= 0; at = text.IndexOf(what, at + what.Length, StringComparison.Ordinal))
-            {
-                count++;
-            }
-            return count;
         }
     }
 }
