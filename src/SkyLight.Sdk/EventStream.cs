@@ -90,7 +90,8 @@ internal sealed class EventStream : IAsyncDisposable
                 }
                 if (data.Length > 0 && name is not null && name.StartsWith("channel.", StringComparison.Ordinal))
                 {
-                    return JsonSerializer.Deserialize<ChannelEvent>(data.ToString(), ApiTransport.Json);
+                    return ApiTransport.Read(default, _ => JsonSerializer.Deserialize<ChannelEvent>(data.ToString(), ApiTransport.Json),
+                        $"a channel event (the stream sent {name})") ?? throw new SkyLightApiException(HttpStatusCode.OK, "The stream sent an empty event.");
                 }
                 (id, name) = (null, null);
                 data.Clear();

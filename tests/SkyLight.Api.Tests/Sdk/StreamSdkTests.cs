@@ -149,6 +149,27 @@ public sealed class StreamSdkTests(ChannelsApp app) : IClassFixture<ChannelsApp>
         Assert.True(counter!.StatusReads >= 1);
     }
 
+    [Fact]
+    public async Task AnEventThatIsNotJsonIsAnApiErrorNotAJsonException()
+    {
+        using var http = new HttpClient(new GarbledStream()) { BaseAddress = new Uri("http://127.0.0.1/") };
+        var client = new SkyLightClient(http, new SkyLightClientOptions { ApiKey = "sk_live_x" });
+
+        var error = await Assert.ThrowsAsync<SkyLightApiException>(() => ReadAllAsync(client.Channels.StreamEventsAsync(cancellationToken: Ct)));
+
+        Assert.Equal("The API's answer was not a channel event (the stream sent channel.connected).", error.Message);
+    }
+
+    /// <summary>A stream whose one event carries text that is not JSON, as a broken proxy might send.</summary>
+    private sealed class GarbledStream : HttpMessageHandler
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
+            Task.FromResult(new HttpResponseMessage(HttpStatusCode.OK)
+            {
+                Content = new StringContent("retry: 3000\n\nid: 1\nevent: channel.connected\ndata: {not json\n\n", System.Text.Encoding.UTF8, "text/event-stream"),
+            });
+    }
+
     private async Task<(TestWorkspace Workspace, SkyLightClient Client, StreamCutter? Handler)> ClientAsync(StreamCutter? handler = null,
         TimeSpan? idleTimeout = null, TimeSpan? httpTimeout = null)
     {
