@@ -4,6 +4,7 @@ using SkyLight.Api.Connect;
 using SkyLight.Api.Data;
 using SkyLight.Api.Errors;
 using SkyLight.Api.Hosting;
+using SkyLight.Api.Idempotency;
 using SkyLight.Api.Notifications;
 using SkyLight.Api.RateLimiting;
 using SkyLight.Api.Tenancy;
@@ -35,6 +36,7 @@ builder.AddChannels();              // connect attempts, status sync, remote del
 builder.AddUnipileWebhooks();       // receiver inbox, and our webhook registered with Unipile
 builder.AddOutgoingWebhooks();      // signed deliveries of channel events to the integrator's endpoints
 builder.AddConnectLinks();          // links to the hosted connect page, /connect/{token}
+builder.AddIdempotency();           // Idempotency-Key on POSTs: a retried request is answered, not run again
 builder.Services.AddValidation();
 builder.Services.ConfigureHttpJsonOptions(json =>
 {
@@ -54,6 +56,7 @@ app.UseErrorEnvelope();
 app.UseAuthentication();
 app.UseAuthorization();
 app.UseMiddleware<RateLimitMiddleware>();
+app.UseMiddleware<IdempotencyMiddleware>();
 
 app.MapApiDocs();
 app.MapHealth();

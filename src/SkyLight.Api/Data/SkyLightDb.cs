@@ -35,6 +35,7 @@ internal abstract class SkyLightDb(DbContextOptions options, CurrentWorkspace wo
     public DbSet<ChannelEvent> ChannelEvents => Set<ChannelEvent>();
     public DbSet<WebhookEndpoint> WebhookEndpoints => Set<WebhookEndpoint>();
     public DbSet<Connect.ConnectLink> ConnectLinks => Set<Connect.ConnectLink>();
+    public DbSet<Idempotency.IdempotencyRecord> IdempotencyRecords => Set<Idempotency.IdempotencyRecord>();
     public DbSet<WebhookDelivery> WebhookDeliveries => Set<WebhookDelivery>();
     public DbSet<WebhookDeliveryAttempt> WebhookDeliveryAttempts => Set<WebhookDeliveryAttempt>();
     public DbSet<JournalCursor> JournalCursors => Set<JournalCursor>();
@@ -175,6 +176,18 @@ internal abstract class SkyLightDb(DbContextOptions options, CurrentWorkspace wo
             link.Property(l => l.FailureRedirectUrl).HasMaxLength(2048);
             link.Property(l => l.State).HasMaxLength(500);
             link.Property(l => l.UnipileAccountId).HasMaxLength(200);
+        });
+        modelBuilder.Entity<Idempotency.IdempotencyRecord>(record =>
+        {
+            // the claim: one row per workspace, method, path and key, whichever node inserts it first
+            record.HasIndex(r => new { r.WorkspaceId, r.Method, r.Path, r.Key }).IsUnique();
+            record.HasIndex(r => r.ExpiresAt);
+            record.Property(r => r.Method).HasMaxLength(8);
+            record.Property(r => r.Path).HasMaxLength(300);
+            record.Property(r => r.Key).HasMaxLength(255);
+            record.Property(r => r.Fingerprint).HasMaxLength(64);
+            record.Property(r => r.ContentType).HasMaxLength(200);
+            record.Property(r => r.Location).HasMaxLength(500);
         });
         modelBuilder.Entity<JournalCursor>(cursor =>
         {

@@ -35,11 +35,12 @@ internal sealed class JournalRetention(IServiceScopeFactory scopes, TimeProvider
         var deliveries = await db.WebhookDeliveries.IgnoreQueryFilters([SkyLightDb.TenantFilter])
             .Where(d => d.CreatedAt < cutoff && (d.DeliveredAt != null || d.SetAsideAt != null)).ExecuteDeleteAsync(ct);
         var links = await db.ConnectLinks.IgnoreQueryFilters([SkyLightDb.TenantFilter]).Where(l => l.ExpiresAt < cutoff).ExecuteDeleteAsync(ct);
-        if (events + attempts + deliveries + links > 0)
+        var keys = await Idempotency.IdempotencySetup.PurgeAsync(db, now, ct);   // idempotency keys past their own retention
+        if (events + attempts + deliveries + links + keys > 0)
         {
             Log.LogInformation("Purged {Events} channel events, {Attempts} ended attempts, {Deliveries} finished webhook deliveries and {Links} " +
-                "connect links older than {Cutoff}", events, attempts, deliveries, links, cutoff);
+                "connect links older than {Cutoff}, and {Keys} expired idempotency keys", events, attempts, deliveries, links, cutoff, keys);
         }
-        return events + attempts + deliveries + links;
+        return events + attempts + deliveries + links + keys;
     }
 }
