@@ -163,3 +163,41 @@ public sealed class IdempotencyTests(ChannelsApp app) : IClassFixture<ChannelsAp
         return await scope.ServiceProvider.GetRequiredService<SkyLightDb>().ConnectLinks.IgnoreQueryFilters().CountAsync(l => l.WorkspaceId == workspace.Id, Ct);
     }
 }
+
+/// <summary>On the fake clock: a stored outcome is replayed within the retention, and forgotten after it.</summary>
+public sealed class IdempotencyRetentionTests(SkyLightApp app) : IClassFixture<SkyLightApp>
+{
+    [Fact]
+    public async Task AKeyIsReplayedForTheRetentionThenRunsAgain()
+    {
+        var workspace = await app.NewWorkspaceAsync();
+        var first = await IdempotencyTests.SendAsync(workspace, IdempotencyTests.LinksPath, """{"type":"whatsapp"}""", "daily");
+
+        app.Time.Advance(TimeSpan.FromHours(24) - TimeSpan.FromSeconds(1));
+        var withinRetention = await IdempotencyTests.SendAsync(workspace, IdempotencyTests.LinksPath, """{"type":"whatsapp"}""", "daily");
+        app.Time.Advance(TimeSpan.FromSeconds(2));
+        var after = await IdempotencyTests.SendAsync(workspace, IdempotencyTests.LinksPath, """{"type":"whatsapp"}""", "daily");
+
+        Assert.Equal("true", withinRetention.Headers.GetValues("Idempotent-Replayed").Single());
+        Assert.Equal(first.Headers.Location, withinRetention.Headers.Location);
+        Assert.Equal(HttpStatusCode.Created, after.StatusCode);
+        Assert.False(after.Headers.Contains("Idempotent-Replayed"));
+        Assert.NotEqual(first.Headers.Location, after.Headers.Location);
+    }
+
+    [Fact]
+    public async Task ExpiredKeysArePurged()
+    {
+        var workspace = await app.NewWorkspaceAsync();
+        await IdempotencyTests.SendAsync(workspace, IdempotencyTests.LinksPath, """{"type":"telegram"}""", "purged");
+        app.Time.Advance(TimeSpan.FromHours(25));
+
+        await using var scope = app.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<SkyLightDb>();
+        await ChannelsApp.WaitUntilAsync(async () =>
+        {
+            await app.Services.GetRequiredService<Api.Channels.Events.JournalRetention>().RunOnceAsync(TestContext.Current.CancellationToken);
+            return !await db.IdempotencyRecords.AnyAsync(r => r.WorkspaceId == workspace.Id, TestContext.Current.CancellationToken);
+        }, "the expired key was never purged");
+    }
+}

@@ -243,6 +243,32 @@ public sealed partial class MultiNodeTests(TwoNodes nodes) : IClassFixture<TwoNo
     }
 
     [Fact]
+    public async Task TwoNodesRacingOneIdempotencyKeyDoTheWorkOnce()
+    {
+        Assert.SkipUnless(TwoNodes.Available, TwoNodes.SkipReason);
+        using var a = TwoNodes.Client(nodes.PortA);
+        using var b = TwoNodes.Client(nodes.PortB);
+        var answers = new List<string>();
+        var done = new List<int>();
+        for (var round = 0; round < 10; round++)
+        {
+            var key = await nodes.NewKeyAsync();
+            async Task<HttpResponseMessage> SendAsync(HttpClient node)
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/channels/telegram/connect") { Headers = { { "X-Api-Key", key }, { "Idempotency-Key", "once" } } };
+                return await node.SendAsync(request, Ct);
+            }
+            var responses = await Task.WhenAll(SendAsync(a), SendAsync(b), SendAsync(a), SendAsync(b));
+            answers.AddRange(responses.Select(r => $"{(int)r.StatusCode}{(r.Headers.Contains("Idempotent-Replayed") ? " replayed" : "")}"));
+            done.Add(responses.Count(r => r.StatusCode == HttpStatusCode.OK && !r.Headers.Contains("Idempotent-Replayed")));
+        }
+
+        TestReport.Line($"multi-node: 10 rounds of one Idempotency-Key sent twice to each node at once: {string.Join(", ", answers.GroupBy(x => x).Select(g => $"{g.Key} ×{g.Count()}"))}");
+        Assert.All(done, runs => Assert.Equal(1, runs));
+        Assert.DoesNotContain(answers, x => x.StartsWith('5'));
+    }
+
+    [Fact]
     public async Task KillingTheListenerConnectionLosesNoEvent()
     {
         Assert.SkipUnless(TwoNodes.Available, TwoNodes.SkipReason);
