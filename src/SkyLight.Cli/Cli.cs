@@ -21,6 +21,10 @@ internal sealed class Cli(IAnsiConsole console, HttpMessageHandler? handler = nu
     public Option<string?> ApiUrl { get; } = new("--api-url") { Description = "The API's root (default: SKYLIGHT_API_URL, else http://127.0.0.1:5080)" };
     public Option<string?> ApiKey { get; } = new("--api-key") { Description = "The workspace's API key (default: SKYLIGHT_API_KEY)" };
     public Option<bool> AsJson { get; } = new("--json") { Description = "Print JSON instead of tables, for scripts" };
+    public Option<string?> IdempotencyKey { get; } = new("--idempotency-key")
+    {
+        Description = "The Idempotency-Key of the command's first POST: run the command again with the same key and it is answered, not done twice",
+    };
 
     public IAnsiConsole Console => console;
 
@@ -35,7 +39,10 @@ internal sealed class Cli(IAnsiConsole console, HttpMessageHandler? handler = nu
         }
         var http = handler is null ? new HttpClient() : new HttpClient(handler, disposeHandler: false);
         http.BaseAddress = root;
-        return new SkyLightClient(http, new SkyLightClientOptions { ApiKey = key, PollInterval = pollInterval ?? TimeSpan.FromSeconds(2) });
+        return new SkyLightClient(http, new SkyLightClientOptions
+        {
+            ApiKey = key, PollInterval = pollInterval ?? TimeSpan.FromSeconds(2), IdempotencyKey = parse.GetValue(IdempotencyKey),
+        });
     }
 
     /// <summary>Runs a command's work and turns its failures into messages and exit codes.</summary>

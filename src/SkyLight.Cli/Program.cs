@@ -22,7 +22,7 @@ public static class Program
             CampaignsCommands.Build(cli),
             WebhooksCommands.Build(cli, pollInterval ?? TimeSpan.FromSeconds(2)),
         };
-        foreach (var option in new Option[] { cli.ApiUrl, cli.ApiKey, cli.AsJson })
+        foreach (var option in new Option[] { cli.ApiUrl, cli.ApiKey, cli.AsJson, cli.IdempotencyKey })
         {
             option.Recursive = true;
             root.Options.Add(option);

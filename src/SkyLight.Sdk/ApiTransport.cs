@@ -7,6 +7,8 @@ namespace SkyLight.Sdk;
 /// <summary>Sends requests, reads the SkyLight envelope, waits out 429s within bounds, and throws <see cref="SkyLightApiException"/>.</summary>
 internal sealed class ApiTransport(HttpClient http, SkyLightClientOptions options)
 {
+    private string? _firstPostKey = options.IdempotencyKey;
+
     internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
     public SkyLightClientOptions Options => options;
@@ -14,6 +16,8 @@ internal sealed class ApiTransport(HttpClient http, SkyLightClientOptions option
     /// <summary>The body of a 2xx answer (default for an empty one, e.g. 204).</summary>
     public async Task<JsonElement> SendAsync(HttpMethod method, string path, object? body, CancellationToken cancellationToken)
     {
+        // one key for every try of this POST: a retry is answered with the first try's outcome, never run twice
+        var idempotencyKey = method == HttpMethod.Post ? SkyLightIdempotency.Take() ?? Interlocked.Exchange(ref _firstPostKey, null) ?? (options.SendIdempotencyKeys ? Guid.NewGuid().ToString("N") : null) : null;
         for (var retry = 0; ; retry++)
         {
             using var request = new HttpRequestMessage(method, path) { Content = body is null ? null : JsonContent.Create(body, options: Json) };
@@ -21,20 +25,37 @@ internal sealed class ApiTransport(HttpClient http, SkyLightClientOptions option
             {
                 request.Headers.Add("X-Api-Key", key);
             }
-            using var response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
-            var json = Parse(await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false));
-            if (response.IsSuccessStatusCode)
+            if (idempotencyKey is not null)
             {
-                return json;
+                request.Headers.Add("Idempotency-Key", idempotencyKey);
             }
-            var error = Failure(response.StatusCode, json);
-            if (error.StatusCode == HttpStatusCode.TooManyRequests && error.RetryAfter is { } seconds && retry < options.MaxRateLimitRetries &&
-                TimeSpan.FromSeconds(seconds) <= options.MaxRetryAfter)
+            HttpResponseMessage response;
+            try
             {
-                await Task.Delay(TimeSpan.FromSeconds(seconds), cancellationToken).ConfigureAwait(false);
+                response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            }
+            catch (HttpRequestException) when (idempotencyKey is not null && retry < options.MaxTransportRetries)
+            {
+                await Task.Delay(options.TransportRetryDelay, cancellationToken).ConfigureAwait(false);   // the answer was lost, not the work
                 continue;
             }
-            throw error;
+            using (response)
+            {
+                var json = Parse(await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false));
+                if (response.IsSuccessStatusCode)
+                {
+                    return json;
+                }
+                var error = Failure(response.StatusCode, json);
+                // a 429, or this key's first try still running (409 with retry_after): wait, then ask again with the same key
+                var waitable = error.StatusCode == HttpStatusCode.TooManyRequests || (error.StatusCode == HttpStatusCode.Conflict && idempotencyKey is not null);
+                if (waitable && error.RetryAfter is { } seconds && retry < options.MaxRateLimitRetries && TimeSpan.FromSeconds(seconds) <= options.MaxRetryAfter)
+                {
+                    await Task.Delay(TimeSpan.FromSeconds(seconds), cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
+                throw error;
+            }
         }
     }
 

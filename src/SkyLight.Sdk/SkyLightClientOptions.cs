@@ -23,4 +23,16 @@ public sealed class SkyLightClientOptions
 
     /// <summary>The wait before reconnecting a broken event stream, until the server names its own (3 s).</summary>
     public TimeSpan StreamReconnectDelay { get; set; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>The Idempotency-Key of the first POST this client sends (a command line's <c>--idempotency-key</c>); later POSTs get fresh ones.</summary>
+    public string? IdempotencyKey { get; set; }
+
+    /// <summary>Sends a fresh Idempotency-Key with every POST (kept across its retries). Off: only keys set with <see cref="SkyLightIdempotency.UseKey"/>.</summary>
+    public bool SendIdempotencyKeys { get; set; } = true;
+
+    /// <summary>How many times a POST with an Idempotency-Key is sent again after the connection failed (its answer was lost).</summary>
+    public int MaxTransportRetries { get; set; } = 2;
+
+    /// <summary>The wait before such a retry.</summary>
+    public TimeSpan TransportRetryDelay { get; set; } = TimeSpan.FromSeconds(1);
 }

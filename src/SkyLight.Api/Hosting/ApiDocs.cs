@@ -81,7 +81,7 @@ internal static class ApiDocs
 
         foreach (var (path, item) in document.Paths)
         {
-            foreach (var operation in item.Operations?.Values.ToList() ?? [])
+            foreach (var (method, operation) in item.Operations?.ToList() ?? [])
             {
                 operation.Responses ??= [];
                 var statuses = operation.Responses.Keys.Where(IsError).Select(int.Parse).ToHashSet();
@@ -96,6 +96,11 @@ internal static class ApiDocs
                 if (path.StartsWith("/api/v1", StringComparison.Ordinal))
                 {
                     statuses.UnionWith(EveryApiRoute);
+                    if (method == HttpMethod.Post)
+                    {
+                        DescribeIdempotencyKey(operation);
+                        statuses.UnionWith([400, 409, 422]);
+                    }
                 }
                 foreach (var code in operation.Responses.Keys.Where(IsError).ToList())
                 {
@@ -114,6 +119,19 @@ internal static class ApiDocs
                 }
             }
         }
+    }
+
+    private static void DescribeIdempotencyKey(OpenApiOperation operation)
+    {
+        operation.Parameters ??= [];
+        operation.Parameters.Add(new OpenApiParameter
+        {
+            Name = Idempotency.IdempotencyMiddleware.KeyHeader,
+            In = ParameterLocation.Header,
+            Description = "1–255 visible ASCII characters (\"…\" accepted). A repeat within 24 h gets the first answer again, with " +
+                "Idempotent-Replayed: true, and does no work; the same key with another body is a 422; while the first runs, a 409 with Retry-After.",
+            Schema = new OpenApiSchema { Type = JsonSchemaType.String, MinLength = 1, MaxLength = 255 },
+        });
     }
 
     private static bool IsError(string code) => code.Length == 3 && code[0] is '4' or '5';
