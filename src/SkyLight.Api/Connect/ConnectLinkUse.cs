@@ -11,7 +11,8 @@ internal static class ConnectLinkUse
 {
     public static async Task NoteAsync(SkyLightDb db, ConnectLink link, TimeProvider time, CancellationToken ct)
     {
-        if (link.UsedAt is not null || link.UnipileAccountId is not { } accountId)
+        // a revoked link is never used: a login its page had started before the revocation does not complete through it
+        if (link.UsedAt is not null || link.RevokedAt is not null || link.UnipileAccountId is not { } accountId)
         {
             return;
         }
@@ -22,9 +23,12 @@ internal static class ConnectLinkUse
             return;
         }
         var now = time.GetUtcNow();
-        await db.ConnectLinks.Where(l => l.Id == link.Id && l.UsedAt == null)
-            .ExecuteUpdateAsync(s => s.SetProperty(l => l.UsedAt, now).SetProperty(l => l.ChannelId, channel.Id), ct);
-        link.UsedAt ??= now;
-        link.ChannelId ??= channel.Id;
+        if (await db.ConnectLinks.Where(l => l.Id == link.Id && l.UsedAt == null && l.RevokedAt == null)
+                .ExecuteUpdateAsync(s => s.SetProperty(l => l.UsedAt, now).SetProperty(l => l.ChannelId, channel.Id), ct) == 0)
+        {
+            return;   // revoked (or noted) meanwhile: what the row says stands
+        }
+        link.UsedAt = now;
+        link.ChannelId = channel.Id;
     }
 }

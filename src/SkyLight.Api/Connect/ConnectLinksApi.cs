@@ -105,8 +105,14 @@ internal static class ConnectLinksApi
 
     private static void CheckRedirect(string? url, string field, Dictionary<string, string[]> errors)
     {
-        if (url is not null && !(Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" && uri.UserInfo.Length == 0
-                && !string.IsNullOrEmpty(uri.Host)))
+        if (url is null)
+        {
+            return;
+        }
+        // a control character (a NUL, a newline) is refused before the URL parser, which would take some of them
+        var valid = !url.Any(char.IsControl) && Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"
+            && uri.UserInfo.Length == 0 && !string.IsNullOrEmpty(uri.Host);
+        if (!valid)
         {
             errors[field] = [$"The {field} must be an absolute http or https URL."];
         }

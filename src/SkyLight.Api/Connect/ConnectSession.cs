@@ -188,7 +188,7 @@ internal sealed class ConnectSession(SkyLightDb db, CurrentWorkspace workspace, 
         }
         catch (ConcurrentChangeException)
         {
-            return current with { Screen = Screens.Error, Notice = Notices.Failed };
+            // another tab or an API connect changed the channel meanwhile: show the login that won, if any
         }
         return await StateAsync(ct);
     }

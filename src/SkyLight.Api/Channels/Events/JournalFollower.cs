@@ -23,7 +23,10 @@ internal sealed class JournalFollower(ChannelEventFeed feed, IServiceScopeFactor
         var subscription = await feed.SubscribeAsync(ct);
         try
         {
-            after ??= await LatestAsync(workspaceId, ct);
+            // an id past the journal's newest (another deployment's, a restored database's) follows from the newest: taken
+            // as it is, it would skip every event until the journal's ids caught up with it
+            var latest = await LatestAsync(ct);
+            after = after is { } given ? Math.Min(given, latest) : latest;
         }
         catch
         {
@@ -31,13 +34,14 @@ internal sealed class JournalFollower(ChannelEventFeed feed, IServiceScopeFactor
             throw;
         }
         return new FollowedJournal(feed, subscription, (last, token) => ReadAsync(workspaceId, type, last, token),
-            e => e.WorkspaceId == workspaceId && (type is null || e.ChannelType == type), after.Value);
+            e => e.WorkspaceId == workspaceId && (type is null || e.ChannelType == type), after!.Value);
     }
 
-    private async Task<long> LatestAsync(int workspaceId, CancellationToken ct)
+    /// <summary>The journal's newest id, of any workspace: ids grow across them all.</summary>
+    private async Task<long> LatestAsync(CancellationToken ct)
     {
         await using var scope = scopes.CreateAsyncScope();
-        return await Journal(scope).Where(e => e.WorkspaceId == workspaceId).MaxAsync(e => (long?)e.Id, ct) ?? 0;
+        return await Journal(scope).MaxAsync(e => (long?)e.Id, ct) ?? 0;
     }
 
     private async Task<List<ChannelEvent>> ReadAsync(int workspaceId, string? type, long after, CancellationToken ct)
