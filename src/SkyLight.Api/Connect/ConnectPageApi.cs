@@ -26,20 +26,20 @@ internal static class ConnectPageApi
         page.MapGet("/state", StateAsync);
         page.MapGet("/events", EventsAsync);
         page.MapPost("/qr", (string token, HttpContext http, ConnectSession session, IAntiforgery antiforgery, CancellationToken ct) =>
-            ActAsync(token, http, session, antiforgery, qr: true, () => session.StartQrAsync(ct), ct));
+            ActAsync(token, http, session, antiforgery, qr: true, before => session.StartQrAsync(before, ct), ct));
         page.MapPost("/instagram/login", (string token, PageLoginRequest request, HttpContext http, ConnectSession session, IAntiforgery antiforgery,
-            CancellationToken ct) => ActAsync(token, http, session, antiforgery, qr: false, () => session.LogInAsync(request.Username!.Trim(), request.Password!, ct), ct));
+            CancellationToken ct) => ActAsync(token, http, session, antiforgery, qr: false, _ => session.LogInAsync(request.Username!.Trim(), request.Password!, ct), ct));
         page.MapPost("/instagram/code", (string token, PageCodeRequest request, HttpContext http, ConnectSession session, IAntiforgery antiforgery,
-            CancellationToken ct) => ActAsync(token, http, session, antiforgery, qr: false, () => session.SolveAsync(request.Code!.Trim(), ct), ct));
+            CancellationToken ct) => ActAsync(token, http, session, antiforgery, qr: false, _ => session.SolveAsync(request.Code!.Trim(), ct), ct));
         page.MapPost("/instagram/resend", (string token, HttpContext http, ConnectSession session, IAntiforgery antiforgery, CancellationToken ct) =>
-            ActAsync(token, http, session, antiforgery, qr: false, () => session.ResendAsync(ct), ct));
+            ActAsync(token, http, session, antiforgery, qr: false, _ => session.ResendAsync(ct), ct));
     }
 
     private static async Task<Results<Ok<PageState>, ProblemHttpResult>> StateAsync(string token, ConnectSession session, CancellationToken ct) =>
         await session.OpenAsync(token, ct) is null ? ApiErrors.NotFound(NoLink) : TypedResults.Ok(await session.StateAsync(ct));
 
     private static async Task<Results<Ok<PageState>, JsonHttpResult<PageState>, ProblemHttpResult>> ActAsync(
-        string token, HttpContext http, ConnectSession session, IAntiforgery antiforgery, bool qr, Func<Task<PageState>> act, CancellationToken ct)
+        string token, HttpContext http, ConnectSession session, IAntiforgery antiforgery, bool qr, Func<PageState, Task<PageState>> act, CancellationToken ct)
     {
         if (await session.OpenAsync(token, ct) is not { } link)
         {
@@ -58,7 +58,7 @@ internal static class ConnectPageApi
         {
             return TypedResults.Json(before, statusCode: before.Screen == Screens.Invalid ? StatusCodes.Status410Gone : StatusCodes.Status200OK);
         }
-        var state = await act();
+        var state = await act(before);   // the state just read: an action need not read it again
         return state.TooManyTries ? TypedResults.Json(state, statusCode: StatusCodes.Status429TooManyRequests) : TypedResults.Ok(state);
     }
 

@@ -166,10 +166,9 @@ internal sealed class ConnectSession(SkyLightDb db, CurrentWorkspace workspace, 
         }
     }
 
-    /// <summary>WhatsApp/Telegram: the pending QR of this link, or a new login when there is none.</summary>
-    public async Task<PageState> StartQrAsync(CancellationToken ct)
+    /// <summary>WhatsApp/Telegram: the pending QR of this link, or a new login when there is none (<paramref name="current"/>: the page's state now).</summary>
+    public async Task<PageState> StartQrAsync(PageState current, CancellationToken ct)
     {
-        var current = await StateAsync(ct);
         if (current.Screen is not (Screens.Loading or Screens.Expired or Screens.Error))
         {
             return current;

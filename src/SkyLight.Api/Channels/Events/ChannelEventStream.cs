@@ -30,23 +30,10 @@ internal static class ChannelEventStream
         IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json, TimeProvider time)
     {
         var errors = new Dictionary<string, string[]>();
-        if (type is not null && !ChannelTypes.All.Contains(type))
-        {
-            errors["type"] = [$"The type must be one of: {string.Join(", ", ChannelTypes.All)}."];
-        }
-        var (resumeField, resumeText) = lastEventId is not null ? ("Last-Event-ID", lastEventId) : ("after", after);
-        long? from = null;
-        if (resumeText is not null)
-        {
-            if (long.TryParse(resumeText, NumberStyles.None, CultureInfo.InvariantCulture, out var id))
-            {
-                from = id;
-            }
-            else
-            {
-                errors[resumeField] = [$"The {resumeField} must be an event id: a whole number from 0."];
-            }
-        }
+        ChannelEventsApi.CheckType(type, errors);
+        var from = lastEventId is not null
+            ? ChannelEventsApi.ReadEventId(lastEventId, "Last-Event-ID", errors)
+            : ChannelEventsApi.ReadEventId(after, "after", errors);
         if (errors.Count > 0)
         {
             return TypedResults.ValidationProblem(errors);

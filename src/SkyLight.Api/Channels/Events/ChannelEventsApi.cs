@@ -40,23 +40,9 @@ internal static class ChannelEventsApi
         string? type, string? page, string? perPage, string? after, SkyLightDb db, CurrentWorkspace workspace, CancellationToken ct)
     {
         var errors = new Dictionary<string, string[]>();
-        if (type is not null && !ChannelTypes.All.Contains(type))
-        {
-            errors["type"] = [$"The type must be one of: {string.Join(", ", ChannelTypes.All)}."];
-        }
+        CheckType(type, errors);
         var paging = Paging.Read(page, perPage, errors);
-        long? afterId = null;
-        if (after is not null)
-        {
-            if (long.TryParse(after, NumberStyles.None, CultureInfo.InvariantCulture, out var id))
-            {
-                afterId = id;
-            }
-            else
-            {
-                errors["after"] = ["The after must be an event id: a whole number from 0."];
-            }
-        }
+        var afterId = ReadEventId(after, "after", errors);
         if (errors.Count > 0)
         {
             return TypedResults.ValidationProblem(errors);
@@ -67,6 +53,29 @@ internal static class ChannelEventsApi
         var total = await query.CountAsync(ct);
         var items = await query.TagWith(ListTag).Skip(paging.Skip).Take(paging.PerPage).ToListAsync(ct);
         return TypedResults.Ok(new ChannelEventPage([.. items.Select(e => ChannelEventResponse.From(e, workspace.TimeZone))], paging.Meta(total)));
+    }
+    /// <summary>A channel type filter: absent, or one of the types (else an error on <c>type</c>).</summary>
+    internal static void CheckType(string? type, Dictionary<string, string[]> errors)
+    {
+        if (type is not null && !ChannelTypes.All.Contains(type))
+        {
+            errors["type"] = [$"The type must be one of: {string.Join(", ", ChannelTypes.All)}."];
+        }
+    }
+
+    /// <summary>An event id given as text (a query value, Last-Event-ID): a whole number from 0, else an error on its field.</summary>
+    internal static long? ReadEventId(string? text, string field, Dictionary<string, string[]> errors)
+    {
+        if (text is null)
+        {
+            return null;
+        }
+        if (long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var id))
+        {
+            return id;
+        }
+        errors[field] = [$"The {field} must be an event id: a whole number from 0."];
+        return null;
     }
 }
 
