@@ -17,6 +17,9 @@ internal sealed class StreamCutter(int afterEvents, HttpStatusCode? refuse = nul
 
     public int StatusReads;
 
+    /// <summary>Streams whose headers arrived: the server subscribes to new events before it sends them, so from then on none is missed.</summary>
+    public int Opened;
+
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         var path = request.RequestUri!.AbsolutePath;
@@ -37,6 +40,7 @@ internal sealed class StreamCutter(int afterEvents, HttpStatusCode? refuse = nul
         }
         Connections.Enqueue(request.Headers.TryGetValues("Last-Event-ID", out var ids) ? ids.Single() : null);
         var response = await base.SendAsync(request, cancellationToken);
+        Interlocked.Increment(ref Opened);
         if (Interlocked.Increment(ref _streams) == 1 && afterEvents < int.MaxValue)
         {
             var inner = await response.Content.ReadAsStreamAsync(cancellationToken);

@@ -39,7 +39,7 @@ public sealed class StreamSdkTests(ChannelsApp app) : IClassFixture<ChannelsApp>
         var cutter = new StreamCutter(afterEvents: 2);
         var (workspace, client, _) = await ClientAsync(cutter);
         var streamed = Collect(client.Channels.StreamEventsAsync(cancellationToken: _test.Token));
-        await ChannelsApp.WaitUntilAsync(() => Task.FromResult(cutter.Connections.Count == 1), "the stream never opened");
+        await ChannelsApp.WaitUntilAsync(() => Task.FromResult(Volatile.Read(ref cutter.Opened) == 1), "the stream never opened");
 
         for (var round = 0; round < 3; round++)
         {
@@ -60,7 +60,7 @@ public sealed class StreamSdkTests(ChannelsApp app) : IClassFixture<ChannelsApp>
         var staller = new StreamCutter(afterEvents: 1, stall: true);
         var (workspace, client, _) = await ClientAsync(staller, idleTimeout: TimeSpan.FromSeconds(1));
         var streamed = Collect(client.Channels.StreamEventsAsync(cancellationToken: _test.Token));
-        await ChannelsApp.WaitUntilAsync(() => Task.FromResult(staller.Connections.Count == 1), "the stream never opened");
+        await ChannelsApp.WaitUntilAsync(() => Task.FromResult(Volatile.Read(ref staller.Opened) == 1), "the stream never opened");
 
         for (var round = 0; round < 2; round++)
         {
@@ -80,7 +80,7 @@ public sealed class StreamSdkTests(ChannelsApp app) : IClassFixture<ChannelsApp>
         var counter = new StreamCutter(afterEvents: int.MaxValue);
         var (workspace, client, _) = await ClientAsync(counter, httpTimeout: TimeSpan.FromSeconds(1));
         var streamed = Collect(client.Channels.StreamEventsAsync(cancellationToken: _test.Token));
-        await ChannelsApp.WaitUntilAsync(() => Task.FromResult(counter.Connections.Count == 1), "the stream never opened");
+        await ChannelsApp.WaitUntilAsync(() => Task.FromResult(Volatile.Read(ref counter.Opened) == 1), "the stream never opened");
 
         // the timeout is HttpClient's own, on the real clock: only outliving it shows it does not apply past the headers
         await Task.Delay(TimeSpan.FromSeconds(2.5), Ct);
