@@ -6,6 +6,7 @@ using SkyLight.Api.Errors;
 using SkyLight.Api.Hosting;
 using SkyLight.Api.Idempotency;
 using SkyLight.Api.Notifications;
+using SkyLight.Api.Observability;
 using SkyLight.Api.RateLimiting;
 using SkyLight.Api.Tenancy;
 using SkyLight.Api.Unipile;
@@ -25,6 +26,7 @@ builder.UseDefaultAddress();        // http://127.0.0.1:5080 unless --urls says 
 builder.AddDatabase();              // SQLite file skylight.db unless ConnectionStrings:Default says otherwise
 builder.AddTenancy();               // API key → CurrentWorkspace
 builder.AddErrorEnvelope();         // every error is {"success": false, "message": ...}
+builder.AddTelemetry();             // OpenTelemetry metrics (/metrics, OTLP) and traces; JSON console logs
 builder.AddRateLimiting();          // per API key, X-RateLimit-* headers
 builder.AddApiDocs();               // /openapi/v1.json and /docs
 if (!isManagementVerb)
@@ -53,12 +55,14 @@ if (isManagementVerb)
 }
 
 app.UseErrorEnvelope();
+app.UseMetricsPortForMetricsOnly();
 app.UseAuthentication();
 app.UseAuthorization();
 app.UseMiddleware<RateLimitMiddleware>();
 app.UseMiddleware<IdempotencyMiddleware>();
 
 app.MapApiDocs();
+app.MapMetrics();                   // Prometheus scrape endpoint, unless Metrics:Enabled is false
 app.MapHealth();
 app.MapUnipileWebhooks();
 app.MapConnect();                   // the hosted connect page: no API key, its link's token

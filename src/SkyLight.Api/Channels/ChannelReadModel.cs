@@ -17,7 +17,7 @@ internal sealed record ChannelSnapshot(Channel? Channel, ConnectAttempt? LatestA
 /// bounds what changes without an event (<c>last_synced_at</c>) or what a feed that fell behind has not told yet.
 /// </summary>
 internal sealed class ChannelReadModel(ChannelEventFeed feed, IServiceScopeFactory scopes, TimeProvider time, IOptions<CacheOptions> options,
-    ILogger<ChannelReadModel> log) : BackgroundService
+    Observability.SkyLightMetrics metrics, ILogger<ChannelReadModel> log) : BackgroundService
 {
     /// <summary>Names the first of the two reads of a fill in SQL, for traces and for the test that holds a fill between them.</summary>
     public const string FirstReadTag = "status: first read";
@@ -30,7 +30,9 @@ internal sealed class ChannelReadModel(ChannelEventFeed feed, IServiceScopeFacto
     public async ValueTask<ChannelSnapshot> GetAsync(IServiceProvider requestServices, int workspaceId, string type, CancellationToken ct)
     {
         var key = (workspaceId, type);
-        if (_snapshots.TryGet(key, out var snapshot))
+        var fromMemory = _snapshots.TryGet(key, out var snapshot);
+        metrics.StatusRead(fromMemory);
+        if (fromMemory)
         {
             return snapshot;
         }

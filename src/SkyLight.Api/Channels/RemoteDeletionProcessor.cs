@@ -16,6 +16,10 @@ internal sealed class RemoteDeletionProcessor(IServiceScopeFactory scopes, TimeP
 
     protected override int MaxAttempts => Options.DeletionMaxAttempts;
 
+    public override string Name => "remote_deletions";
+
+    protected override System.Linq.Expressions.Expression<Func<RemoteDeletion, DateTimeOffset>> QueuedAt => d => d.RequestedAt;
+
     protected override async Task<WorkOutcome> HandleAsync(RemoteDeletion item, IServiceProvider services, CancellationToken ct)
     {
         try

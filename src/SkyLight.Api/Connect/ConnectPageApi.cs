@@ -65,7 +65,7 @@ internal static class ConnectPageApi
     /// <summary>The page's state as server-sent events: now, then again whenever an event of the link's channel changes it.</summary>
     private static async Task<Results<EmptyHttpResult, ProblemHttpResult>> EventsAsync(
         string token, HttpContext http, ConnectSession session, JournalFollower follower, StreamConnections connections, IServiceScopeFactory scopes,
-        IOptions<StreamsOptions> options, IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json, TimeProvider time)
+        IOptions<StreamsOptions> options, IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json, TimeProvider time, Observability.SkyLightMetrics metrics)
     {
         if (await session.OpenAsync(token, http.RequestAborted) is not { } link)
         {
@@ -74,6 +74,7 @@ internal static class ConnectPageApi
         using var slot = connections.TryOpen($"link:{link.Id}", options.Value.MaxConnectionsPerLink);
         if (slot is null)
         {
+            metrics.RateLimitRefused("streams_per_link");
             return ApiErrors.TooManyRequests("This page is open in too many windows. Close one of them.", 5);
         }
         using var followed = await follower.StartAsync(link.WorkspaceId, link.ChannelType, null, http.RequestAborted);

@@ -304,9 +304,14 @@ internal sealed class ConnectSession(SkyLightDb db, CurrentWorkspace workspace, 
         await db.ConnectLinks.Where(l => l.Id == id && l.TriesWindowStartedAt <= windowStart)
             .ExecuteUpdateAsync(s => s.SetProperty(l => l.TriesWindowStartedAt, now).SetProperty(l => l.PasswordTries, 0).SetProperty(l => l.CodeTries, 0), ct);
         var limit = password ? options.Value.PasswordTries : options.Value.CodeTries;
-        return password
+        var allowed = password
             ? await db.ConnectLinks.Where(l => l.Id == id && l.PasswordTries < limit).ExecuteUpdateAsync(s => s.SetProperty(l => l.PasswordTries, l => l.PasswordTries + 1), ct) == 1
             : await db.ConnectLinks.Where(l => l.Id == id && l.CodeTries < limit).ExecuteUpdateAsync(s => s.SetProperty(l => l.CodeTries, l => l.CodeTries + 1), ct) == 1;
+        if (!allowed)
+        {
+            services.GetRequiredService<Observability.SkyLightMetrics>().RateLimitRefused(password ? "connect_password_tries" : "connect_code_tries");
+        }
+        return allowed;
     }
 
     private static string? SuccessUrl(ConnectLink link) => link.SuccessRedirectUrl is { } url

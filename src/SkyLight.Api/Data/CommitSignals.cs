@@ -13,11 +13,11 @@ namespace SkyLight.Api.Data;
 internal sealed class CommitSignals(IServiceProvider services)
 {
     /// <summary>
-    /// What a transaction added (deletions to make, webhooks to apply, channel events to hand out) and changed (the
-    /// channels, by workspace and type, and the workspaces whose keys or settings moved).
+    /// What a transaction added (deletions to make, webhooks to apply, channel events to hand out, and which events, to
+    /// count them) and changed (the channels, by workspace and type, and the workspaces whose keys or settings moved).
     /// </summary>
     public readonly record struct Pending(bool Deletions, bool Webhooks, bool Events, bool Deliveries = false,
-        HashSet<(int WorkspaceId, string Type)>? Channels = null, HashSet<int>? Workspaces = null)
+        HashSet<(int WorkspaceId, string Type)>? Channels = null, HashSet<int>? Workspaces = null, List<ChannelEvent>? Journal = null)
     {
         public Pending WithChannel(int workspaceId, string type) => this with { Channels = [.. Channels ?? [], (workspaceId, type)] };
 
@@ -49,6 +49,10 @@ internal sealed class CommitSignals(IServiceProvider services)
         if (pending.Events)
         {
             services.GetRequiredService<ChannelEventFeed>().Wake();
+        }
+        if (pending.Journal is { } journal)
+        {
+            services.GetRequiredService<Observability.SkyLightMetrics>().Committed(journal);
         }
     }
 }

@@ -42,6 +42,18 @@ internal abstract record WorkOutcome
     internal sealed record SetAsideOutcome(string Error) : WorkOutcome;
 }
 
+/// <summary>What a try's bookkeeping recorded: the outcome label of <c>skylight.queue.items</c>, or nothing (the item went meanwhile).</summary>
+internal enum Settled
+{
+    Gone,
+    Done,
+    Retry,
+    SetAside,
+}
+
+/// <summary>A queue's open items, how old the oldest is, and the items set aside, as the backlog gauges show them.</summary>
+internal readonly record struct QueueBacklog(int Pending, DateTimeOffset? OldestQueuedAt, int SetAside);
+
 /// <summary>
 /// A durable work queue in one table, shared by every node: due items are claimed one by one with a lease (a node
 /// that dies lets it lapse), each in its own scope so one failure never stops the others, retried with doubling
@@ -60,6 +72,12 @@ internal abstract class LeasedQueue<TItem>(IServiceScopeFactory scopes, TimeProv
 
     /// <summary>How many tries an item gets before it is set aside.</summary>
     protected abstract int MaxAttempts { get; }
+
+    /// <summary>The queue's label on its metrics.</summary>
+    public abstract string Name { get; }
+
+    /// <summary>When an item was queued, for the age of the oldest open one.</summary>
+    protected abstract Expression<Func<TItem, DateTimeOffset>> QueuedAt { get; }
 
     /// <summary>Which items are still to be done; an item that is not is never claimed (see <see cref="SettleAsync"/>).</summary>
     protected virtual Expression<Func<TItem, bool>> IsOpen => i => i.SetAsideAt == null;
@@ -226,20 +244,35 @@ internal abstract class LeasedQueue<TItem>(IServiceScopeFactory scopes, TimeProv
         }
 
         db.ChangeTracker.Clear();   // whatever the try left unsaved must not ride along with the bookkeeping
-        await SettleAsync(db, item, outcome, ct);
+        if (await SettleAsync(db, item, outcome, ct) is var settled and not Settled.Gone)
+        {
+            services.GetRequiredService<Observability.SkyLightMetrics>().QueueItem(Name, settled);
+        }
+    }
+
+    /// <summary>
+    /// The backlog as the database holds it, across nodes: one node's figures are the service's, so a dashboard takes the
+    /// maximum over nodes, not the sum. Read synchronously: the metrics collector asks for it in a callback.
+    /// </summary>
+    public QueueBacklog ReadBacklog(SkyLightDb db)
+    {
+        var open = Items(db).AsNoTracking().Where(IsOpen);
+        var pending = open.Count();
+        // the oldest by id: SQLite cannot order by a DateTimeOffset, and ids grow as items are queued
+        DateTimeOffset? oldest = pending == 0 ? null : open.OrderBy(i => i.Id).Select(QueuedAt).FirstOrDefault();
+        return new QueueBacklog(pending, oldest, Items(db).Count(i => i.SetAsideAt != null));
     }
 
     /// <summary>
     /// Records a try's outcome and releases the claim: a done item is deleted, a failed one is due again after a doubling
     /// back-off, or set aside once <see cref="MaxAttempts"/> are used up.
     /// </summary>
-    protected virtual async Task SettleAsync(SkyLightDb db, TItem item, WorkOutcome outcome, CancellationToken ct)
+    protected virtual async Task<Settled> SettleAsync(SkyLightDb db, TItem item, WorkOutcome outcome, CancellationToken ct)
     {
         var id = item.Id;
         if (outcome is WorkOutcome.DoneOutcome)
         {
-            await Items(db).Where(i => i.Id == id).ExecuteDeleteAsync(ct);
-            return;
+            return await Items(db).Where(i => i.Id == id).ExecuteDeleteAsync(ct) == 0 ? Settled.Gone : Settled.Done;
         }
         var (error, setAside) = outcome switch
         {
@@ -251,13 +284,17 @@ internal abstract class LeasedQueue<TItem>(IServiceScopeFactory scopes, TimeProv
         var attempts = item.Attempts + 1;
         DateTimeOffset? setAsideAt = setAside ? Time.GetUtcNow() : null;
         var next = setAside ? item.NextAttemptAt : RetryAt(attempts);
-        await Items(db).Where(i => i.Id == id).ExecuteUpdateAsync(s => s
+        if (await Items(db).Where(i => i.Id == id).ExecuteUpdateAsync(s => s
             .SetProperty(i => i.Attempts, attempts).SetProperty(i => i.LastError, error).SetProperty(i => i.LeasedUntil, (DateTimeOffset?)null)
-            .SetProperty(i => i.SetAsideAt, setAsideAt).SetProperty(i => i.NextAttemptAt, next), ct);
+            .SetProperty(i => i.SetAsideAt, setAsideAt).SetProperty(i => i.NextAttemptAt, next), ct) == 0)
+        {
+            return Settled.Gone;
+        }
         if (setAside)
         {
             Log.LogWarning("{Queue} item {ItemId} set aside after {Attempts} tries: {Error}", GetType().Name, id, attempts, error);
         }
+        return setAside ? Settled.SetAside : Settled.Retry;
     }
 
     /// <summary>Every workspace's items: a queue serves them all (some items are a workspace's and carry its tenant filter).</summary>

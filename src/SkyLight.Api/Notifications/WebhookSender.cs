@@ -45,6 +45,10 @@ internal sealed class WebhookSender(IServiceScopeFactory scopes, IHttpClientFact
     /// <summary>The retry window ends a delivery, not a count; this only bounds a delivery whose bookkeeping keeps failing.</summary>
     protected override int MaxAttempts => 10_000;
 
+    public override string Name => "webhook_deliveries";
+
+    protected override Expression<Func<WebhookDelivery, DateTimeOffset>> QueuedAt => d => d.CreatedAt;
+
     protected override Expression<Func<WebhookDelivery, bool>> IsOpen => d => d.SetAsideAt == null && d.DeliveredAt == null && d.Endpoint!.IsActive;
 
     protected override TimeSpan Lease => Options.LeaseDuration + webhooks.Value.Timeout;
@@ -97,7 +101,7 @@ internal sealed class WebhookSender(IServiceScopeFactory scopes, IHttpClientFact
     }
 
     /// <summary>Records the attempt, then the delivery's new state and its endpoint's health, in one transaction.</summary>
-    protected override async Task SettleAsync(SkyLightDb db, WebhookDelivery item, WorkOutcome outcome, CancellationToken ct)
+    protected override async Task<Settled> SettleAsync(SkyLightDb db, WebhookDelivery item, WorkOutcome outcome, CancellationToken ct)
     {
         var now = Time.GetUtcNow();
         var attempt = item.Try ?? new WebhookDeliveryAttempt
@@ -115,12 +119,12 @@ internal sealed class WebhookSender(IServiceScopeFactory scopes, IHttpClientFact
                     .SetProperty(d => d.Attempts, attempts).SetProperty(d => d.DeliveredAt, now).SetProperty(d => d.LastResponseStatus, status)
                     .SetProperty(d => d.LastError, (string?)null).SetProperty(d => d.LeasedUntil, (DateTimeOffset?)null), ct) == 0)
             {
-                return;   // its endpoint was deleted meanwhile, and the delivery with it: nothing to log
+                return Settled.Gone;   // its endpoint was deleted meanwhile, and the delivery with it: nothing to log
             }
             await LogAttemptAsync(db, attempt, ct);
             await endpoints.Where(e => e.FailingSince != null).ExecuteUpdateAsync(s => s.SetProperty(e => e.FailingSince, (DateTimeOffset?)null), ct);
             await transaction.CommitAsync(ct);
-            return;
+            return Settled.Done;
         }
 
         var error = Truncate(attempt.Error ?? "failed");
@@ -132,7 +136,7 @@ internal sealed class WebhookSender(IServiceScopeFactory scopes, IHttpClientFact
                 .SetProperty(d => d.LeasedUntil, (DateTimeOffset?)null).SetProperty(d => d.NextAttemptAt, failed ? item.NextAttemptAt : next)
                 .SetProperty(d => d.SetAsideAt, failedAt), ct) == 0)
         {
-            return;
+            return Settled.Gone;
         }
         await LogAttemptAsync(db, attempt, ct);
         await endpoints.Where(e => e.FailingSince == null).ExecuteUpdateAsync(s => s.SetProperty(e => e.FailingSince, now), ct);
@@ -151,6 +155,7 @@ internal sealed class WebhookSender(IServiceScopeFactory scopes, IHttpClientFact
             Log.LogWarning("Webhook delivery {DeliveryId} to endpoint {EndpointId} failed for good after {Attempts} attempts: {Error}",
                 item.DeliveryId, item.EndpointId, attempts, error);
         }
+        return failed ? Settled.SetAside : Settled.Retry;
     }
 
     private static async Task LogAttemptAsync(SkyLightDb db, WebhookDeliveryAttempt attempt, CancellationToken ct)

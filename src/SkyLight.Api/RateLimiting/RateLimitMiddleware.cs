@@ -6,7 +6,7 @@ using SkyLight.Api.Tenancy;
 namespace SkyLight.Api.RateLimiting;
 
 /// <summary>Runs after authorization, so only requests with a valid key of an active workspace are counted.</summary>
-internal sealed class RateLimitMiddleware(RequestDelegate next, IRateLimiter limiter, IProblemDetailsService problems)
+internal sealed class RateLimitMiddleware(RequestDelegate next, IRateLimiter limiter, IProblemDetailsService problems, Observability.SkyLightMetrics metrics)
 {
     public async Task InvokeAsync(HttpContext context, CurrentWorkspace workspace)
     {
@@ -32,6 +32,7 @@ internal sealed class RateLimitMiddleware(RequestDelegate next, IRateLimiter lim
             return;
         }
 
+        metrics.RateLimitRefused("requests_per_key");
         context.Response.Headers.RetryAfter = decision.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
         context.Response.StatusCode = StatusCodes.Status429TooManyRequests;
         await problems.WriteAsync(new ProblemDetailsContext

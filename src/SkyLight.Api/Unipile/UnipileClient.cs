@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Polly.CircuitBreaker;
 using Polly.Timeout;
+using SkyLight.Api.Observability;
 
 namespace SkyLight.Api.Unipile;
 
@@ -10,29 +11,29 @@ namespace SkyLight.Api.Unipile;
 /// Unipile's v1 API, the calls the Channels API needs. Any 2xx counts as an answer and its <c>object</c>
 /// discriminator decides what it was; the body is read as JSON whatever its content type says.
 /// </summary>
-internal sealed class UnipileClient(HttpClient http)
+internal sealed class UnipileClient(HttpClient http, SkyLightMetrics metrics)
 {
     public Task<ConnectOutcome> ConnectAsync(ConnectRequest request, CancellationToken ct) =>
-        SendForOutcomeAsync(HttpMethod.Post, "api/v1/accounts", request, ct);
+        SendForOutcomeAsync("connect", HttpMethod.Post, "api/v1/accounts", request, ct);
 
     /// <summary>Starts a new login for an existing account; Unipile keeps its id.</summary>
     public Task<ConnectOutcome> ReconnectAsync(string accountId, ConnectRequest request, CancellationToken ct) =>
-        SendForOutcomeAsync(HttpMethod.Post, $"api/v1/accounts/{Uri.EscapeDataString(accountId)}", request, ct);
+        SendForOutcomeAsync("reconnect", HttpMethod.Post, $"api/v1/accounts/{Uri.EscapeDataString(accountId)}", request, ct);
 
     public Task<ConnectOutcome> SolveCheckpointAsync(string accountId, string provider, string code, CancellationToken ct) =>
-        SendForOutcomeAsync(HttpMethod.Post, "api/v1/accounts/checkpoint", new { provider, account_id = accountId, code }, ct);
+        SendForOutcomeAsync("solve_checkpoint", HttpMethod.Post, "api/v1/accounts/checkpoint", new { provider, account_id = accountId, code }, ct);
 
     /// <summary>Any 2xx object counts: sources disagree on whether it is a CheckpointResend or a Checkpoint.</summary>
     public async Task ResendCheckpointAsync(string accountId, string provider, CancellationToken ct) =>
-        await SendAsync(HttpMethod.Post, "api/v1/accounts/checkpoint/resend", new { provider, account_id = accountId }, ct);
+        await SendAsync("resend_checkpoint", HttpMethod.Post, "api/v1/accounts/checkpoint/resend", new { provider, account_id = accountId }, ct);
 
     public async Task<UnipileAccount> GetAccountAsync(string accountId, CancellationToken ct) =>
-        Read<UnipileAccount>(Expect(await SendAsync(HttpMethod.Get, $"api/v1/accounts/{Uri.EscapeDataString(accountId)}", null, ct), "Account"));
+        Read<UnipileAccount>(Expect(await SendAsync("get_account", HttpMethod.Get, $"api/v1/accounts/{Uri.EscapeDataString(accountId)}", null, ct), "Account"));
 
     public async Task<AccountPage> ListAccountsAsync(string? cursor, int limit, CancellationToken ct)
     {
         var query = $"api/v1/accounts?limit={limit}" + (cursor is null ? "" : $"&cursor={Uri.EscapeDataString(cursor)}");
-        return Read<AccountPage>(Expect(await SendAsync(HttpMethod.Get, query, null, ct), "AccountList"));
+        return Read<AccountPage>(Expect(await SendAsync("list_accounts", HttpMethod.Get, query, null, ct), "AccountList"));
     }
 
     public async IAsyncEnumerable<UnipileAccount> ListAllAccountsAsync([EnumeratorCancellation] CancellationToken ct)
@@ -52,20 +53,20 @@ internal sealed class UnipileClient(HttpClient http)
     }
 
     public async Task DeleteAccountAsync(string accountId, CancellationToken ct) =>
-        Expect(await SendAsync(HttpMethod.Delete, $"api/v1/accounts/{Uri.EscapeDataString(accountId)}", null, ct), "AccountDeleted");
+        Expect(await SendAsync("delete_account", HttpMethod.Delete, $"api/v1/accounts/{Uri.EscapeDataString(accountId)}", null, ct), "AccountDeleted");
 
     public async Task<string> CreateWebhookAsync(WebhookRegistration webhook, CancellationToken ct) =>
-        Text(Expect(await SendAsync(HttpMethod.Post, "api/v1/webhooks", webhook, ct), "WebhookCreated"), "webhook_id");
+        Text(Expect(await SendAsync("create_webhook", HttpMethod.Post, "api/v1/webhooks", webhook, ct), "WebhookCreated"), "webhook_id");
 
     public async Task<IReadOnlyList<UnipileWebhook>> ListWebhooksAsync(CancellationToken ct) =>
-        Read<WebhookPage>(Expect(await SendAsync(HttpMethod.Get, "api/v1/webhooks", null, ct), "WebhookList")).Items;
+        Read<WebhookPage>(Expect(await SendAsync("list_webhooks", HttpMethod.Get, "api/v1/webhooks", null, ct), "WebhookList")).Items;
 
     public async Task DeleteWebhookAsync(string webhookId, CancellationToken ct) =>
-        Expect(await SendAsync(HttpMethod.Delete, $"api/v1/webhooks/{Uri.EscapeDataString(webhookId)}", null, ct), "WebhookDeleted");
+        Expect(await SendAsync("delete_webhook", HttpMethod.Delete, $"api/v1/webhooks/{Uri.EscapeDataString(webhookId)}", null, ct), "WebhookDeleted");
 
-    private async Task<ConnectOutcome> SendForOutcomeAsync(HttpMethod method, string path, object body, CancellationToken ct)
+    private async Task<ConnectOutcome> SendForOutcomeAsync(string operation, HttpMethod method, string path, object body, CancellationToken ct)
     {
-        var answer = await SendAsync(method, path, body, ct);
+        var answer = await SendAsync(operation, method, path, body, ct);
         return ObjectOf(answer) switch
         {
             "AccountCreated" => new ConnectOutcome(ConnectResult.Created, Text(answer, "account_id"), null),
@@ -76,7 +77,43 @@ internal sealed class UnipileClient(HttpClient http)
         };
     }
 
-    private async Task<JsonElement> SendAsync(HttpMethod method, string path, object? body, CancellationToken ct)
+    /// <summary>One call, timed as <paramref name="operation"/> with its outcome (<c>skylight.unipile.call.duration</c>).</summary>
+    private async Task<JsonElement> SendAsync(string operation, HttpMethod method, string path, object? body, CancellationToken ct)
+    {
+        var started = SkyLightMetrics.Start();
+        var outcome = "success";
+        try
+        {
+            return await CallAsync(method, path, body, ct);
+        }
+        catch (UnipileException e)
+        {
+            outcome = Outcome(e);
+            throw;
+        }
+        catch (OperationCanceledException)
+        {
+            outcome = "cancelled";
+            throw;
+        }
+        finally
+        {
+            metrics.UnipileCall(operation, outcome, SkyLightMetrics.Since(started));
+        }
+    }
+
+    /// <summary>A bounded label: Unipile's own error types are its to extend, so only their class counts.</summary>
+    private static string Outcome(UnipileException e) => e.Type switch
+    {
+        UnipileException.Timeout => "timeout",
+        UnipileException.Unreachable => "unreachable",
+        UnipileException.CircuitOpen => "circuit_open",
+        _ when e.StatusCode is { } status && (int)status >= 500 => "server_error",
+        _ when e.StatusCode is { } status && (int)status >= 400 => "client_error",
+        _ => "unexpected_response",
+    };
+
+    private async Task<JsonElement> CallAsync(HttpMethod method, string path, object? body, CancellationToken ct)
     {
         using var request = new HttpRequestMessage(method, path);
         if (body is not null)

@@ -22,7 +22,8 @@ internal static class UnipileWebhookApi
         app.MapPost(Path, Receive).WithName("ReceiveUnipileWebhook").ExcludeFromDescription();
 
     private static async Task<Results<Ok, ProblemHttpResult>> Receive(
-        HttpRequest request, SkyLightDb db, WebhookInboxProcessor inbox, TimeProvider time, IOptions<UnipileOptions> options, CancellationToken ct)
+        HttpRequest request, SkyLightDb db, WebhookInboxProcessor inbox, TimeProvider time, IOptions<UnipileOptions> options,
+        Observability.SkyLightMetrics metrics, CancellationToken ct)
     {
         if (!SecretMatches(request.Headers[SecretHeader], options.Value.WebhookSecret))
         {
@@ -36,6 +37,7 @@ internal static class UnipileWebhookApi
         var item = new WebhookInboxItem { Body = body, ReceivedAt = now, NextAttemptAt = now };
         db.WebhookInbox.Add(item);
         await db.SaveChangesAsync(ct);
+        metrics.WebhookReceived();
         inbox.ProcessNow(item.Id);
         return TypedResults.Ok();   // exactly 200: Unipile retries anything else
     }

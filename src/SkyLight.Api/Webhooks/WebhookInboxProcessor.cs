@@ -19,6 +19,10 @@ internal sealed class WebhookInboxProcessor(IServiceScopeFactory scopes, TimePro
 
     protected override int MaxAttempts => Options.WebhookMaxAttempts;
 
+    public override string Name => "unipile_webhooks";
+
+    protected override System.Linq.Expressions.Expression<Func<WebhookInboxItem, DateTimeOffset>> QueuedAt => i => i.ReceivedAt;
+
     protected override async Task<WorkOutcome> HandleAsync(WebhookInboxItem item, IServiceProvider services, CancellationToken ct)
     {
         if (Parse(item.Body) is not { } status)

@@ -1,5 +1,7 @@
+using System.Diagnostics.Metrics;
 using System.Net;
 using System.Text;
+using Microsoft.Extensions.DependencyInjection;
 using SkyLight.Api.Unipile;
 
 namespace SkyLight.Api.Tests.Unipile;
@@ -80,7 +82,8 @@ public sealed class UnipileClientAnswerTests
     private static UnipileClient ClientAnswering(HttpStatusCode status, string body, string? contentType = "application/json")
     {
         var http = new HttpClient(new Answering(status, body, contentType)) { BaseAddress = new Uri("http://unipile.test/") };
-        return new UnipileClient(http);
+        var metrics = new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>();
+        return new UnipileClient(http, new Api.Observability.SkyLightMetrics(metrics));
     }
 
     /// <summary>A fake Unipile that gives one fixed answer.</summary>

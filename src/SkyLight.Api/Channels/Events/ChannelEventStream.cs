@@ -27,7 +27,7 @@ internal static class ChannelEventStream
     private static async Task<Results<EmptyHttpResult, ProblemHttpResult, ValidationProblem>> StreamAsync(
         [FromQuery] string? type, [FromQuery] string? after, [FromHeader(Name = "Last-Event-ID")] string? lastEventId, HttpContext http,
         CurrentWorkspace workspace, JournalFollower follower, StreamConnections connections, IOptions<StreamsOptions> options,
-        IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json, TimeProvider time)
+        IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json, TimeProvider time, Observability.SkyLightMetrics metrics)
     {
         var errors = new Dictionary<string, string[]>();
         ChannelEventsApi.CheckType(type, errors);
@@ -43,6 +43,7 @@ internal static class ChannelEventStream
         using var slot = connections.TryOpen($"key:{workspace.ApiKeyId}", limit);
         if (slot is null)
         {
+            metrics.RateLimitRefused("streams_per_key");
             return ApiErrors.TooManyRequests($"This API key holds {limit} open event streams, the most it may. Close one first.", 5);
         }
         // subscribed before the first byte goes out: a client that saw the stream open misses nothing committed after
