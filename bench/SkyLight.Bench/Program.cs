@@ -41,18 +41,22 @@ try
     {
         Console.WriteLine($"S1: {options.Workspaces} workspaces polling status, {options.Connections} connections, {options.Duration.TotalSeconds} s " +
             $"(+{options.Warmup.TotalSeconds} s warm-up), {options.Repeat} runs");
-        List<double> ceiling = [], ceilingP99 = [], rps = [], ratio = [], p50 = [], p99 = [], rss = [];
+        List<double> ceiling = [], ceilingP99 = [], rps = [], ratio = [], p50 = [], p99 = [], rss = [], ratioOff = [], metricsCost = [];
         for (var run = 0; run < options.Repeat; run++)
         {
-            var (s0, s1, s1Rss) = await scenarios.PollStatusAsync(small, keys);
+            var (s0, s1, s1Off, s1Rss) = await scenarios.PollStatusBothWaysAsync(small, keys, metricsFirst: run % 2 == 0);
             ceiling.Add(s0.RequestsPerSecond); ceilingP99.Add(s0.P99); rps.Add(s1.RequestsPerSecond);
             ratio.Add(s1.RequestsPerSecond / s0.RequestsPerSecond * 100); p50.Add(s1.P50); p99.Add(s1.P99); rss.Add(s1Rss);
+            ratioOff.Add(s1Off.RequestsPerSecond / s0.RequestsPerSecond * 100);
+            metricsCost.Add((1 - s1.RequestsPerSecond / s1Off.RequestsPerSecond) * 100);
         }
         s1Ratio = Median(ratio) / 100;
         s1P99 = Median(p99);
         Add(Measure("S0", "ceiling requests/s (bare framework)", ceiling, "req/s", "", _ => null, $"p99 {F(Median(ceilingP99))} ms"));
         Add(Measure("S1", "status requests/s", rps, "req/s", "", _ => null));
         Add(Measure("S1", "ratio to ceiling", ratio, "%", ">= 60 %", r => r >= 60));
+        Add(Measure("S1", "ratio to ceiling, metrics off", ratioOff, "%", "", _ => null));
+        Add(Measure("S1", "throughput metrics cost (off→on)", metricsCost, "%", "<= 5 %", c => c <= 5));
         Add(Measure("S1", "p50 latency", p50, "ms", "", _ => null));
         Add(Measure("S1", "p99 latency", p99, "ms", "<= 10 ms", p => p <= 10));
         Add(Measure("S1", "service peak RSS", rss, "MB", "", _ => null));

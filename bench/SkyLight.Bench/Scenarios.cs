@@ -15,10 +15,32 @@ internal sealed class Scenarios(BenchOptions options, string workFolder)
     public async Task<(LoadResult Ceiling, LoadResult Service, double PeakRssMb)> PollStatusAsync(string database, List<string> keys)
     {
         var ceiling = await MeasureAsync("SkyLight.Bench.Ceiling", new Dictionary<string, string>(), null, "/health/ready");
-        await using var service = AppProcess.Start("SkyLight.Api", ServiceSettings(database, unipile: null, publicBaseUrl: null));
+        var (result, rss) = await PollServiceAsync(database, keys, metrics: true);
+        return (ceiling.Result, result, rss);
+    }
+
+    /// <summary>
+    /// S1 as above, and again with Metrics:Enabled=false, against the same ceiling: what the metrics cost. The two service
+    /// runs take turns going first (<paramref name="metricsFirst"/>), so neither always meets a warmer machine.
+    /// </summary>
+    public async Task<(LoadResult Ceiling, LoadResult WithMetrics, LoadResult WithoutMetrics, double PeakRssMb)> PollStatusBothWaysAsync(
+        string database, List<string> keys, bool metricsFirst)
+    {
+        var ceiling = await MeasureAsync("SkyLight.Bench.Ceiling", new Dictionary<string, string>(), null, "/health/ready");
+        var first = await PollServiceAsync(database, keys, metrics: metricsFirst);
+        var second = await PollServiceAsync(database, keys, metrics: !metricsFirst);
+        var (on, off) = metricsFirst ? (first, second) : (second, first);
+        return (ceiling.Result, on.Result, off.Result, on.PeakRssMb);
+    }
+
+    private async Task<(LoadResult Result, double PeakRssMb)> PollServiceAsync(string database, List<string> keys, bool metrics)
+    {
+        var settings = ServiceSettings(database, unipile: null, publicBaseUrl: null);
+        settings["Metrics:Enabled"] = metrics ? "true" : "false";
+        await using var service = AppProcess.Start("SkyLight.Api", settings);
         await service.WaitReadyAsync(Stopwatch.StartNew());
         var result = await LoadGenerator.RunAsync(new Uri(service.Address, StatusPath), options.Connections, options.Warmup, options.Duration, keys);
-        return (ceiling.Result, result, service.PeakRssMb());
+        return (result, service.PeakRssMb());
     }
 
     /// <summary>
