@@ -24,7 +24,7 @@ internal static class TelemetrySetup
     public static WebApplicationBuilder AddTelemetry(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<MetricsOptions>().BindConfiguration(MetricsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        builder.Services.AddSingleton<SkyLightMetrics>();
+        builder.Services.TryAddSingleton<SkyLightMetrics>();
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<ConsoleFormatter, JsonLogFormatter>());
         builder.Services.PostConfigure<ConsoleLoggerOptions>(console =>
         {

@@ -1,4 +1,5 @@
 using System.Net.Http.Headers;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Options;
 
@@ -13,6 +14,7 @@ internal static class UnipileSetup
     public static IServiceCollection AddUnipile(this IServiceCollection services)
     {
         services.AddOptions<UnipileOptions>().BindConfiguration(UnipileOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddMetrics().TryAddSingleton<Observability.SkyLightMetrics>();   // the client times each call
         services.AddHttpClient<UnipileClient>((provider, http) =>
             {
                 var options = provider.GetRequiredService<IOptions<UnipileOptions>>().Value;
