@@ -38,7 +38,7 @@ internal static class TelemetrySetup
         var metrics = configuration.GetSection(MetricsOptions.Section).Get<MetricsOptions>() ?? new MetricsOptions();
         var otlp = !string.IsNullOrEmpty(configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
         var tracing = configuration.GetValue<bool?>("Tracing:Enabled") ?? (otlp || !string.IsNullOrEmpty(configuration["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"]));
-        var telemetry = builder.Services.AddOpenTelemetry().ConfigureResource(resource => resource.AddService(ServiceName));
+        var telemetry = builder.Services.AddOpenTelemetry().ConfigureResource(resource => resource.AddService(configuration["OTEL_SERVICE_NAME"] ?? ServiceName));
         if (metrics.Enabled)
         {
             builder.Services.AddSingleton(services => new DatabaseGauges(services.GetRequiredService<SkyLightMetrics>().Meter,
