@@ -116,7 +116,13 @@ internal static class TelemetrySetup
     private static void AddMetricsPort(WebApplicationBuilder builder, int port)
     {
         var urls = (builder.Configuration["urls"] ?? Hosting.HostingDefaults.DefaultAddress).Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        var metricsUrls = urls.Select(BindingAddress.Parse).Select(address => $"http://{address.Host}:{port}").Distinct();
+        var addresses = urls.Select(BindingAddress.Parse).ToList();
+        if (addresses.Any(address => address.Port == port))
+        {
+            // the API would answer nothing there but /metrics: refuse rather than start a service that turns every request away
+            throw new InvalidOperationException($"Metrics:Port {port} is a port the API listens on ({string.Join(", ", urls)}); give the metrics another port.");
+        }
+        var metricsUrls = addresses.Select(address => $"http://{address.Host}:{port}").Distinct();
         builder.WebHost.UseUrls([.. urls, .. metricsUrls]);
     }
 

@@ -54,6 +54,17 @@ public sealed class MetricsEndpointTests
         Assert.Equal(HttpStatusCode.OK, (await workspace.Client.GetAsync("/api/v1/account", Ct)).StatusCode);
     }
 
+    [Fact]
+    public async Task TheApisOwnPortCannotBeTheMetricsPort()
+    {
+        var port = ServiceProcess.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        await using var app = new SkyLightApp { Settings = { ["urls"] = $"http://127.0.0.1:{port}", ["Metrics:Port"] = port } };
+
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => Task.FromResult(app.CreateClient()));
+
+        Assert.Contains($"Metrics:Port {port} is a port the API listens on", error.ToString(), StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("Metrics:Path", "metrics")]
     [InlineData("Metrics:Port", "70000")]
