@@ -135,6 +135,12 @@ public sealed class DomainMetricsTests(MetricsApp app) : IClassFixture<MetricsAp
         var refused = await workspace.Client.PostAsync("/api/v1/channels/whatsapp/connect", null, Ct);
         Assert.True((int)refused.StatusCode >= 500 && refused.StatusCode != HttpStatusCode.InternalServerError, $"answered {refused.StatusCode}");
 
+        // then it answers again, and a second QR replaces the first: that attempt failed, for that reason
+        await app.EmulatorAsync(HttpMethod.Delete, "/_emulator/faults");
+        await ChannelsApp.ConnectAsync(workspace.Client, "whatsapp");
+        await ChannelsApp.ConnectAsync(workspace.Client, "whatsapp");
+        var replaced = (await Api.Tests.Channels.Events.AllAsync(workspace, "whatsapp")).Single(e => e.Type == "channel.connect_failed");
+
         // a webhook that is not one
         Assert.Equal(HttpStatusCode.OK, (await app.PostWebhookAsync("not json at all", app.WebhookSecret)).StatusCode);
 
@@ -142,8 +148,12 @@ public sealed class DomainMetricsTests(MetricsApp app) : IClassFixture<MetricsAp
             "the poison webhook was not set aside");
         Assert.Equal(1, Delta(after, before, AttemptsTotal, ("channel_type", "telegram"), ("outcome", "expired"), ("reason", expired.Reason!)));
         Assert.Equal(1, Delta(after, before, AttemptsTotal, ("channel_type", "telegram"), ("outcome", "started")));
-        Assert.Equal(0, Delta(after, before, AttemptsTotal, ("channel_type", "whatsapp")));   // Unipile refused: no attempt began
+        // the connect Unipile refused began no attempt: two started, one of them replaced
+        Assert.Equal(2, Delta(after, before, AttemptsTotal, ("channel_type", "whatsapp"), ("outcome", "started")));
+        Assert.Equal(1, Delta(after, before, AttemptsTotal, ("channel_type", "whatsapp"), ("outcome", "failed"), ("reason", replaced.Reason!)));
+        Assert.Equal(3, Delta(after, before, AttemptsTotal, ("channel_type", "whatsapp")));
         Assert.Equal(1, Delta(after, before, UnipileCalls, ("operation", "connect"), ("outcome", "server_error")));
+        Assert.Equal(3, Delta(after, before, UnipileCalls, ("operation", "connect"), ("outcome", "success")));   // and the Telegram one
         Assert.Equal(1, Delta(after, before, QueueItems, ("queue", "unipile_webhooks"), ("outcome", "set_aside")));
         Assert.True(Delta(after, before, "skylight_unipile_webhooks_received_total") >= 1);
         Assert.Equal(1, Delta(after, before, ChannelsGauge, ("channel_type", "telegram"), ("sync_status", "CREATION_FAIL")));
