@@ -55,7 +55,6 @@ if (isManagementVerb)
 }
 
 app.UseErrorEnvelope();
-app.UseMetricsPortForMetricsOnly();
 app.UseAuthentication();
 app.UseAuthorization();
 app.UseMiddleware<RateLimitMiddleware>();

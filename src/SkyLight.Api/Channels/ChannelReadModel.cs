@@ -17,7 +17,7 @@ internal sealed record ChannelSnapshot(Channel? Channel, ConnectAttempt? LatestA
 /// bounds what changes without an event (<c>last_synced_at</c>) or what a feed that fell behind has not told yet.
 /// </summary>
 internal sealed class ChannelReadModel(ChannelEventFeed feed, IServiceScopeFactory scopes, TimeProvider time, IOptions<CacheOptions> options,
-    Observability.SkyLightMetrics metrics, ILogger<ChannelReadModel> log) : BackgroundService
+    ILogger<ChannelReadModel> log) : BackgroundService
 {
     /// <summary>Names the first of the two reads of a fill in SQL, for traces and for the test that holds a fill between them.</summary>
     public const string FirstReadTag = "status: first read";
@@ -26,15 +26,13 @@ internal sealed class ChannelReadModel(ChannelEventFeed feed, IServiceScopeFacto
 
     public int Count => _snapshots.Count;
 
-    /// <summary>The snapshot from memory, or read with the request's database (resolved only then) and kept.</summary>
-    public async ValueTask<ChannelSnapshot> GetAsync(IServiceProvider requestServices, int workspaceId, string type, CancellationToken ct)
+    /// <summary>The snapshot from memory, or read with the request's database (resolved only then) and kept; and which it was.</summary>
+    public async ValueTask<(ChannelSnapshot Snapshot, bool FromMemory)> GetAsync(IServiceProvider requestServices, int workspaceId, string type, CancellationToken ct)
     {
         var key = (workspaceId, type);
-        var fromMemory = _snapshots.TryGet(key, out var snapshot);
-        metrics.StatusRead(fromMemory);
-        if (fromMemory)
+        if (_snapshots.TryGet(key, out var snapshot))
         {
-            return snapshot;
+            return (snapshot, true);
         }
         var ticket = _snapshots.BeforeRead(key);
         var db = requestServices.GetRequiredService<SkyLightDb>();
@@ -45,7 +43,7 @@ internal sealed class ChannelReadModel(ChannelEventFeed feed, IServiceScopeFacto
         var channel = await db.Channels.AsNoTracking().SingleOrDefaultAsync(c => c.Type == type, ct);
         snapshot = new ChannelSnapshot(channel, attempt);
         _snapshots.Store(key, snapshot, ticket);
-        return snapshot;
+        return (snapshot, false);
     }
 
     /// <summary>

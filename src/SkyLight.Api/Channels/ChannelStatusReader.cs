@@ -15,7 +15,7 @@ internal sealed record ChannelStatusView(Channel Channel, bool Completed, bool I
 /// a status of a settled channel builds no database context at all.
 /// </summary>
 internal sealed class ChannelStatusReader(ChannelReadModel model, CurrentWorkspace workspace, StatusPoller poller, TimeProvider time,
-    IServiceProvider requestServices)
+    Observability.SkyLightMetrics metrics, IServiceProvider requestServices)
 {
     /// <summary>Null when the workspace has no such channel, or the account is neither the channel's nor one of its attempts.</summary>
     public async Task<ChannelStatusView?> ReadAsync(string type, string? accountId, CancellationToken ct)
@@ -24,7 +24,7 @@ internal sealed class ChannelStatusReader(ChannelReadModel model, CurrentWorkspa
         {
             return null;
         }
-        var snapshot = await model.GetAsync(requestServices, workspace.Id, type, ct);
+        var (snapshot, fromMemory) = await model.GetAsync(requestServices, workspace.Id, type, ct);
         var channel = snapshot.Channel;
         var attempt = await AttemptAsync(snapshot, type, accountId, ct);
         if (channel is null || (accountId is not null && attempt is null && channel.UnipileAccountId != accountId))
@@ -32,6 +32,8 @@ internal sealed class ChannelStatusReader(ChannelReadModel model, CurrentWorkspa
             return null;
         }
 
+        // one read of a status, counted once: from memory only if it touched neither the database nor Unipile
+        metrics.StatusRead(fromMemory && attempt is not { IsPending: true });
         if (attempt is { IsPending: true })
         {
             if (time.GetUtcNow() >= attempt.ExpiresAt)
@@ -45,7 +47,7 @@ internal sealed class ChannelStatusReader(ChannelReadModel model, CurrentWorkspa
             }
             // what the expiry or the poll decided (their commits dropped the snapshot); a concurrent disconnect may have
             // removed both meanwhile, and a newer attempt means this one was replaced
-            snapshot = await model.GetAsync(requestServices, workspace.Id, type, ct);
+            (snapshot, _) = await model.GetAsync(requestServices, workspace.Id, type, ct);
             if (snapshot.Channel is null)
             {
                 return null;

@@ -76,7 +76,7 @@ internal abstract class LeasedQueue<TItem>(IServiceScopeFactory scopes, TimeProv
     /// <summary>The queue's label on its metrics.</summary>
     public abstract string Name { get; }
 
-    /// <summary>When an item was queued, for the age of the oldest open one.</summary>
+    /// <summary>Since when an open item has waited, for the age of the oldest (a redelivered delivery: since it was queued again).</summary>
     protected abstract Expression<Func<TItem, DateTimeOffset>> QueuedAt { get; }
 
     /// <summary>Which items are still to be done; an item that is not is never claimed (see <see cref="SettleAsync"/>).</summary>
@@ -252,15 +252,14 @@ internal abstract class LeasedQueue<TItem>(IServiceScopeFactory scopes, TimeProv
 
     /// <summary>
     /// The backlog as the database holds it, across nodes: one node's figures are the service's, so a dashboard takes the
-    /// maximum over nodes, not the sum. Read synchronously: the metrics collector asks for it in a callback.
+    /// maximum over nodes, not the sum.
     /// </summary>
-    public QueueBacklog ReadBacklog(SkyLightDb db)
+    public async Task<QueueBacklog> ReadBacklogAsync(SkyLightDb db, CancellationToken ct)
     {
         var open = Items(db).AsNoTracking().Where(IsOpen);
-        var pending = open.Count();
-        // the oldest by id: SQLite cannot order by a DateTimeOffset, and ids grow as items are queued
-        DateTimeOffset? oldest = pending == 0 ? null : open.OrderBy(i => i.Id).Select(QueuedAt).FirstOrDefault();
-        return new QueueBacklog(pending, oldest, Items(db).Count(i => i.SetAsideAt != null));
+        var pending = await open.CountAsync(ct);
+        DateTimeOffset? oldest = pending == 0 ? null : await open.OrderBy(QueuedAt).Select(QueuedAt).FirstOrDefaultAsync(ct);
+        return new QueueBacklog(pending, oldest, await Items(db).CountAsync(i => i.SetAsideAt != null, ct));
     }
 
     /// <summary>

@@ -47,7 +47,7 @@ internal sealed class WebhookSender(IServiceScopeFactory scopes, IHttpClientFact
 
     public override string Name => "webhook_deliveries";
 
-    protected override Expression<Func<WebhookDelivery, DateTimeOffset>> QueuedAt => d => d.CreatedAt;
+    protected override Expression<Func<WebhookDelivery, DateTimeOffset>> QueuedAt => d => d.RoundStartedAt;
 
     protected override Expression<Func<WebhookDelivery, bool>> IsOpen => d => d.SetAsideAt == null && d.DeliveredAt == null && d.Endpoint!.IsActive;
 

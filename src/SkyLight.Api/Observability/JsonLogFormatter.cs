@@ -12,7 +12,8 @@ namespace SkyLight.Api.Observability;
 /// One JSON object per line (<c>Logging:Console:FormatterName=json</c>): time, level, category, message, the arguments
 /// of the message, and for a request's lines its request id (the <c>X-Request-Id</c> it answers with), trace id and
 /// span id. Written here rather than with the framework's JSON formatter because that one, with scopes on, prints the
-/// request path, and a connect page's path is its link's token: every token is replaced with <c>{token}</c>.
+/// request path, and a connect page's path is its link's token: every token is replaced with <c>{token}</c> (see
+/// <see cref="Redact"/>).
 /// </summary>
 internal sealed partial class JsonLogFormatter(TimeProvider time) : ConsoleFormatter(FormatterName)
 {
@@ -34,7 +35,8 @@ internal sealed partial class JsonLogFormatter(TimeProvider time) : ConsoleForma
         }
 
         var buffer = new ArrayBufferWriter<byte>(512);
-        using (var json = new Utf8JsonWriter(buffer))
+        // relaxed: a log is no HTML page, and Arabic or a '+' stays readable; invalid text is still escaped
+        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             json.WriteStartObject();
             json.WriteString("timestamp", time.GetUtcNow());
@@ -53,7 +55,8 @@ internal sealed partial class JsonLogFormatter(TimeProvider time) : ConsoleForma
             if (logEntry.State is IReadOnlyList<KeyValuePair<string, object?>> { Count: > 1 } arguments)
             {
                 json.WriteStartObject("state");
-                foreach (var (key, value) in arguments.Where(a => a.Key != "{OriginalFormat}"))
+                var written = new HashSet<string>(StringComparer.Ordinal) { "{OriginalFormat}" };
+                foreach (var (key, value) in arguments.Where(a => written.Add(a.Key)))   // a template may name an argument twice
                 {
                     json.WriteString(key, Redact(Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture)));
                 }
@@ -73,11 +76,18 @@ internal sealed partial class JsonLogFormatter(TimeProvider time) : ConsoleForma
         }
     }
 
-    /// <summary>A connect link's token, wherever a path shows it (/connect/{token}/...), is a secret of the link's holder.</summary>
-    public static string? Redact(string? text) => text is null ? null : ConnectToken().Replace(text, "/connect/{token}");
+    /// <summary>
+    /// A connect link's token, wherever a path shows it (/connect/{token}/..., routing ignores case), is a secret of the
+    /// link's holder; an API key or a webhook secret someone put in a URL's query is theirs.
+    /// </summary>
+    public static string? Redact(string? text) =>
+        text is null ? null : Secret().Replace(ConnectToken().Replace(text, "/connect/{token}"), match => match.Groups["kind"].Value + "{redacted}");
 
-    [GeneratedRegex("/connect/[A-Za-z0-9_-]+")]
+    [GeneratedRegex("/connect/[A-Za-z0-9_-]+", RegexOptions.IgnoreCase)]
     private static partial Regex ConnectToken();
+
+    [GeneratedRegex("(?<kind>sk_live_|whsec_)[A-Za-z0-9_-]+")]
+    private static partial Regex Secret();
 
     /// <summary>What the scopes say of the request: ASP.NET Core's (RequestId, RequestPath) and the activity's (TraceId, SpanId).</summary>
     private sealed class RequestFields

@@ -17,13 +17,19 @@ internal static class TelemetrySetup
 {
     public const string ServiceName = "skylight-channels";
 
-    /// <summary>The tags HttpClient's metrics keep: not server.address, which for a delivery names an integrator's host.</summary>
+    /// <summary>
+    /// The tags HttpClient's metrics keep: not server.address, which for a delivery names an integrator's host (as
+    /// dns.question.name does for the DNS lookups HttpClient's instrumentation also brings).
+    /// </summary>
     private static readonly string[] ClientMetricTags = ["http.request.method", "http.response.status_code", "error.type", "url.scheme",
         "network.protocol.version", "http.connection.state"];
 
     public static WebApplicationBuilder AddTelemetry(this WebApplicationBuilder builder)
     {
-        builder.Services.AddOptions<MetricsOptions>().BindConfiguration(MetricsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<MetricsOptions>().BindConfiguration(MetricsOptions.Section).ValidateDataAnnotations()
+            .Validate<IConfiguration>((metrics, configuration) => metrics.Port is not { } port || !ApiPorts(configuration).Contains(port),
+                "Metrics:Port must not be a port the API listens on: the two are separate servers.")
+            .ValidateOnStart();
         builder.Services.TryAddSingleton<SkyLightMetrics>();
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<ConsoleFormatter, JsonLogFormatter>());
         builder.Services.PostConfigure<ConsoleLoggerOptions>(console =>
@@ -37,7 +43,9 @@ internal static class TelemetrySetup
         var configuration = builder.Configuration;
         var metrics = configuration.GetSection(MetricsOptions.Section).Get<MetricsOptions>() ?? new MetricsOptions();
         var otlp = !string.IsNullOrEmpty(configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
-        var tracing = configuration.GetValue<bool?>("Tracing:Enabled") ?? (otlp || !string.IsNullOrEmpty(configuration["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"]));
+        var otlpTraces = otlp || !string.IsNullOrEmpty(configuration["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"]);
+        var otlpMetrics = otlp || !string.IsNullOrEmpty(configuration["OTEL_EXPORTER_OTLP_METRICS_ENDPOINT"]);
+        var tracing = configuration.GetValue<bool?>("Tracing:Enabled") ?? otlpTraces;
         var telemetry = builder.Services.AddOpenTelemetry().ConfigureResource(resource => resource.AddService(configuration["OTEL_SERVICE_NAME"] ?? ServiceName));
         if (metrics.Enabled)
         {
@@ -48,15 +56,20 @@ internal static class TelemetrySetup
             {
                 meters.AddMeter(SkyLightMetrics.MeterName).AddAspNetCoreInstrumentation().AddHttpClientInstrumentation().AddRuntimeInstrumentation()
                     .AddView("http.client.*", new MetricStreamConfiguration { TagKeys = ClientMetricTags })
-                    .AddPrometheusExporter(prometheus => prometheus.ScrapeEndpointPath = metrics.Path);
-                if (otlp)
+                    .AddView("dns.lookup.duration", new MetricStreamConfiguration { TagKeys = ["error.type"] })
+                    .AddPrometheusExporter(prometheus =>
+                    {
+                        prometheus.ScrapeEndpointPath = metrics.Path;
+                        prometheus.ScrapeResponseCacheDurationMilliseconds = 0;   // the database gauges keep their own reading a second
+                    });
+                if (otlpMetrics)
                 {
                     meters.AddOtlpExporter();
                 }
             });
-            if (metrics.Port is { } port)
+            if (metrics.Port is not null)
             {
-                AddMetricsPort(builder, port);
+                builder.Services.AddHostedService<MetricsListener>();
             }
         }
         if (tracing)
@@ -70,7 +83,7 @@ internal static class TelemetrySetup
                     })
                     .AddHttpClientInstrumentation()
                     .AddEntityFrameworkCoreInstrumentation();
-                if (otlp)
+                if (otlpTraces)
                 {
                     traces.AddOtlpExporter();
                 }
@@ -80,8 +93,8 @@ internal static class TelemetrySetup
     }
 
     /// <summary>
-    /// The scrape endpoint (and the database gauges behind it); on a port of its own when <see cref="MetricsOptions.Port"/>
-    /// says so, where nothing else is served.
+    /// The scrape endpoint, and the database gauges behind it; on the API's port unless <see cref="MetricsOptions.Port"/>
+    /// gives it a port of its own (<see cref="MetricsListener"/>).
     /// </summary>
     public static WebApplication MapMetrics(this WebApplication app)
     {
@@ -91,39 +104,42 @@ internal static class TelemetrySetup
             return app;
         }
         app.Services.GetRequiredService<DatabaseGauges>();   // registers its gauges with the meter
-        var endpoint = app.MapPrometheusScrapingEndpoint(metrics.Path).ExcludeFromDescription();
-        if (metrics.Port is { } port)
+        if (metrics.Port is null)
         {
-            endpoint.RequireHost($"*:{port}");
+            app.MapPrometheusScrapingEndpoint(metrics.Path).ExcludeFromDescription();
         }
         return app;
     }
 
-    /// <summary>On the metrics port, anything but the scrape endpoint is a 404: that port is for the scraper only.</summary>
-    public static WebApplication UseMetricsPortForMetricsOnly(this WebApplication app)
+    /// <summary>The ports the API is configured to listen on, as far as its configuration names them.</summary>
+    private static HashSet<int> ApiPorts(IConfiguration configuration)
     {
-        var metrics = app.Services.GetRequiredService<IOptions<MetricsOptions>>().Value;
-        if (metrics is { Enabled: true, Port: { } port })
+        var ports = new HashSet<int>();
+        var urls = (configuration["urls"] ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Concat(configuration.GetSection("Kestrel:Endpoints").GetChildren().Select(endpoint => endpoint["Url"]).OfType<string>());
+        foreach (var url in urls)
         {
-            app.Use((http, next) => http.Connection.LocalPort == port && !http.Request.Path.Equals(metrics.Path, StringComparison.Ordinal)
-                ? Results.NotFound().ExecuteAsync(http)
-                : next(http));
+            try
+            {
+                ports.Add(BindingAddress.Parse(url).Port);
+            }
+            catch (FormatException)
+            {
+                // not an address Kestrel would take either: it says so itself
+            }
         }
-        return app;
-    }
-
-    /// <summary>Listens on the metrics port too, on each interface the API listens on.</summary>
-    private static void AddMetricsPort(WebApplicationBuilder builder, int port)
-    {
-        var urls = (builder.Configuration["urls"] ?? Hosting.HostingDefaults.DefaultAddress).Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        var addresses = urls.Select(BindingAddress.Parse).ToList();
-        if (addresses.Any(address => address.Port == port))
+        foreach (var port in $"{configuration["http_ports"]};{configuration["https_ports"]}".Split(';', StringSplitOptions.RemoveEmptyEntries))
         {
-            // the API would answer nothing there but /metrics: refuse rather than start a service that turns every request away
-            throw new InvalidOperationException($"Metrics:Port {port} is a port the API listens on ({string.Join(", ", urls)}); give the metrics another port.");
+            if (int.TryParse(port, System.Globalization.CultureInfo.InvariantCulture, out var number))
+            {
+                ports.Add(number);
+            }
         }
-        var metricsUrls = addresses.Select(address => $"http://{address.Host}:{port}").Distinct();
-        builder.WebHost.UseUrls([.. urls, .. metricsUrls]);
+        if (ports.Count == 0)
+        {
+            ports.Add(BindingAddress.Parse(Hosting.HostingDefaults.DefaultAddress).Port);
+        }
+        return ports;
     }
 
     /// <summary>The request id joins the trace to the logs and the X-Request-Id answer; a connect link's token never reaches a trace.</summary>

@@ -14,26 +14,26 @@ namespace SkyLight.Api.Unipile;
 internal sealed class UnipileClient(HttpClient http, SkyLightMetrics metrics)
 {
     public Task<ConnectOutcome> ConnectAsync(ConnectRequest request, CancellationToken ct) =>
-        SendForOutcomeAsync("connect", HttpMethod.Post, "api/v1/accounts", request, ct);
+        SendAsync("connect", HttpMethod.Post, "api/v1/accounts", request, OutcomeOf, ct);
 
     /// <summary>Starts a new login for an existing account; Unipile keeps its id.</summary>
     public Task<ConnectOutcome> ReconnectAsync(string accountId, ConnectRequest request, CancellationToken ct) =>
-        SendForOutcomeAsync("reconnect", HttpMethod.Post, $"api/v1/accounts/{Uri.EscapeDataString(accountId)}", request, ct);
+        SendAsync("reconnect", HttpMethod.Post, $"api/v1/accounts/{Uri.EscapeDataString(accountId)}", request, OutcomeOf, ct);
 
     public Task<ConnectOutcome> SolveCheckpointAsync(string accountId, string provider, string code, CancellationToken ct) =>
-        SendForOutcomeAsync("solve_checkpoint", HttpMethod.Post, "api/v1/accounts/checkpoint", new { provider, account_id = accountId, code }, ct);
+        SendAsync("solve_checkpoint", HttpMethod.Post, "api/v1/accounts/checkpoint", new { provider, account_id = accountId, code }, OutcomeOf, ct);
 
     /// <summary>Any 2xx object counts: sources disagree on whether it is a CheckpointResend or a Checkpoint.</summary>
-    public async Task ResendCheckpointAsync(string accountId, string provider, CancellationToken ct) =>
-        await SendAsync("resend_checkpoint", HttpMethod.Post, "api/v1/accounts/checkpoint/resend", new { provider, account_id = accountId }, ct);
+    public Task ResendCheckpointAsync(string accountId, string provider, CancellationToken ct) =>
+        SendAsync("resend_checkpoint", HttpMethod.Post, "api/v1/accounts/checkpoint/resend", new { provider, account_id = accountId }, answer => answer, ct);
 
-    public async Task<UnipileAccount> GetAccountAsync(string accountId, CancellationToken ct) =>
-        Read<UnipileAccount>(Expect(await SendAsync("get_account", HttpMethod.Get, $"api/v1/accounts/{Uri.EscapeDataString(accountId)}", null, ct), "Account"));
+    public Task<UnipileAccount> GetAccountAsync(string accountId, CancellationToken ct) =>
+        SendAsync("get_account", HttpMethod.Get, $"api/v1/accounts/{Uri.EscapeDataString(accountId)}", null, answer => Read<UnipileAccount>(Expect(answer, "Account")), ct);
 
-    public async Task<AccountPage> ListAccountsAsync(string? cursor, int limit, CancellationToken ct)
+    public Task<AccountPage> ListAccountsAsync(string? cursor, int limit, CancellationToken ct)
     {
         var query = $"api/v1/accounts?limit={limit}" + (cursor is null ? "" : $"&cursor={Uri.EscapeDataString(cursor)}");
-        return Read<AccountPage>(Expect(await SendAsync("list_accounts", HttpMethod.Get, query, null, ct), "AccountList"));
+        return SendAsync("list_accounts", HttpMethod.Get, query, null, answer => Read<AccountPage>(Expect(answer, "AccountList")), ct);
     }
 
     public async IAsyncEnumerable<UnipileAccount> ListAllAccountsAsync([EnumeratorCancellation] CancellationToken ct)
@@ -52,22 +52,20 @@ internal sealed class UnipileClient(HttpClient http, SkyLightMetrics metrics)
         while (!string.IsNullOrEmpty(cursor) && seen.Add(cursor));   // a repeated cursor would never end
     }
 
-    public async Task DeleteAccountAsync(string accountId, CancellationToken ct) =>
-        Expect(await SendAsync("delete_account", HttpMethod.Delete, $"api/v1/accounts/{Uri.EscapeDataString(accountId)}", null, ct), "AccountDeleted");
+    public Task DeleteAccountAsync(string accountId, CancellationToken ct) =>
+        SendAsync("delete_account", HttpMethod.Delete, $"api/v1/accounts/{Uri.EscapeDataString(accountId)}", null, answer => Expect(answer, "AccountDeleted"), ct);
 
-    public async Task<string> CreateWebhookAsync(WebhookRegistration webhook, CancellationToken ct) =>
-        Text(Expect(await SendAsync("create_webhook", HttpMethod.Post, "api/v1/webhooks", webhook, ct), "WebhookCreated"), "webhook_id");
+    public Task<string> CreateWebhookAsync(WebhookRegistration webhook, CancellationToken ct) =>
+        SendAsync("create_webhook", HttpMethod.Post, "api/v1/webhooks", webhook, answer => Text(Expect(answer, "WebhookCreated"), "webhook_id"), ct);
 
-    public async Task<IReadOnlyList<UnipileWebhook>> ListWebhooksAsync(CancellationToken ct) =>
-        Read<WebhookPage>(Expect(await SendAsync("list_webhooks", HttpMethod.Get, "api/v1/webhooks", null, ct), "WebhookList")).Items;
+    public Task<IReadOnlyList<UnipileWebhook>> ListWebhooksAsync(CancellationToken ct) =>
+        SendAsync("list_webhooks", HttpMethod.Get, "api/v1/webhooks", null, answer => Read<WebhookPage>(Expect(answer, "WebhookList")).Items, ct);
 
-    public async Task DeleteWebhookAsync(string webhookId, CancellationToken ct) =>
-        Expect(await SendAsync("delete_webhook", HttpMethod.Delete, $"api/v1/webhooks/{Uri.EscapeDataString(webhookId)}", null, ct), "WebhookDeleted");
+    public Task DeleteWebhookAsync(string webhookId, CancellationToken ct) =>
+        SendAsync("delete_webhook", HttpMethod.Delete, $"api/v1/webhooks/{Uri.EscapeDataString(webhookId)}", null, answer => Expect(answer, "WebhookDeleted"), ct);
 
-    private async Task<ConnectOutcome> SendForOutcomeAsync(string operation, HttpMethod method, string path, object body, CancellationToken ct)
-    {
-        var answer = await SendAsync(operation, method, path, body, ct);
-        return ObjectOf(answer) switch
+    private static ConnectOutcome OutcomeOf(JsonElement answer) =>
+        ObjectOf(answer) switch
         {
             "AccountCreated" => new ConnectOutcome(ConnectResult.Created, Text(answer, "account_id"), null),
             "AccountReconnected" => new ConnectOutcome(ConnectResult.Reconnected, Text(answer, "account_id"), null),
@@ -75,16 +73,18 @@ internal sealed class UnipileClient(HttpClient http, SkyLightMetrics metrics)
                 new ConnectOutcome(ConnectResult.CheckpointRequired, Text(answer, "account_id"), Read<UnipileCheckpoint>(checkpoint)),
             var other => throw Unexpected($"an account outcome, got object {other ?? "(none)"}"),
         };
-    }
 
-    /// <summary>One call, timed as <paramref name="operation"/> with its outcome (<c>skylight.unipile.call.duration</c>).</summary>
-    private async Task<JsonElement> SendAsync(string operation, HttpMethod method, string path, object? body, CancellationToken ct)
+    /// <summary>
+    /// One call, read by <paramref name="read"/>, timed as <paramref name="operation"/> with its outcome
+    /// (<c>skylight.unipile.call.duration</c>): an answer that cannot be read is no success.
+    /// </summary>
+    private async Task<T> SendAsync<T>(string operation, HttpMethod method, string path, object? body, Func<JsonElement, T> read, CancellationToken ct)
     {
         var started = SkyLightMetrics.Start();
         var outcome = "success";
         try
         {
-            return await CallAsync(method, path, body, ct);
+            return read(await CallAsync(method, path, body, ct));
         }
         catch (UnipileException e)
         {

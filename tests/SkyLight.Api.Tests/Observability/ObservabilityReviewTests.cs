@@ -204,10 +204,8 @@ public sealed class DomainMetricsReviewTests(MetricsApp app) : IClassFixture<Met
         await ChannelsApp.ConnectAsync(workspace.Client, "whatsapp");   // a QR nobody scans: the login stays pending
         await ChannelsApp.StatusAsync(workspace.Client, "whatsapp");
 
-        await Task.Delay(1000, Ct);   // the exporter answers a scrape within 300 ms of the last from its cache
         var before = await app.ScrapeAsync();
         await ChannelsApp.StatusAsync(workspace.Client, "whatsapp");
-        await Task.Delay(1000, Ct);
         var after = await app.ScrapeAsync();
 
         Assert.Equal(1, after.Value("skylight_status_reads_total") - before.Value("skylight_status_reads_total"));
@@ -246,9 +244,8 @@ public sealed class DomainMetricsReviewTests(MetricsApp app) : IClassFixture<Met
         Assert.Equal(HttpStatusCode.Accepted, redeliver.StatusCode);
         await WebhookApi.WaitForDeliveryAsync(workspace.Client, endpoint.Id, delivery.DeliveryId, d => d.LastResponseStatus == 500, "the replay was never tried");
 
-        await Task.Delay(1000, Ct);   // past the exporter's cache of the last scrape and the gauges' reuse of their last reading
-        var scrape = await app.ScrapeAsync();
-        Assert.True(scrape.Value("skylight_queue_pending", ("queue", "webhook_deliveries")) >= 1, "the replay is not pending");
+        // the gauges reuse a reading for a second: the scrape that shows the replay pending is read after it
+        var scrape = await app.ScrapeUntilAsync(s => s.Value("skylight_queue_pending", ("queue", "webhook_deliveries")) >= 1, "the replay is not pending");
         Assert.True(scrape.Value("skylight_queue_oldest_age_seconds", ("queue", "webhook_deliveries")) < 3600,
             $"oldest age {scrape.Value("skylight_queue_oldest_age_seconds", ("queue", "webhook_deliveries"))} s for a delivery queued again a moment ago");
     }
@@ -265,7 +262,7 @@ public sealed class SlowGaugeApp : SkyLightApp
         builder.ConfigureTestServices(services => services.AddSingleton<IInterceptor>(Slow));
     }
 
-    /// <summary>While on, every synchronous read (only the gauges read synchronously) waits as behind a table lock, up to 15 s.</summary>
+    /// <summary>While on, every read waits as behind a table lock, up to 15 s (nothing but the gauges reads during the test).</summary>
     public sealed class SlowReads : DbCommandInterceptor, IDisposable
     {
         private readonly ManualResetEventSlim _released = new(true);
@@ -281,6 +278,13 @@ public sealed class SlowGaugeApp : SkyLightApp
             _released.Wait(TimeSpan.FromSeconds(15));
             return result;
         }
+
+        public override async ValueTask<InterceptionResult<DbDataReader>> ReaderExecutingAsync(DbCommand command, CommandEventData eventData,
+            InterceptionResult<DbDataReader> result, CancellationToken cancellationToken = default)
+        {
+            await Task.Run(() => _released.Wait(TimeSpan.FromSeconds(15), cancellationToken), cancellationToken);
+            return result;
+        }
     }
 }
 
@@ -291,7 +295,7 @@ public sealed class DatabaseGaugesReviewTests(SlowGaugeApp app) : IClassFixture<
     {
         using var client = app.CreateClient();
         await MetricsScrape.TakeAsync(client);
-        await Task.Delay(1100, TestContext.Current.CancellationToken);   // past the reuse of the last reading
+        app.Time.Advance(TimeSpan.FromSeconds(2));   // past the reuse of the last reading: the next scrape reads again
 
         app.Slow.Hold();
         try
