@@ -23,6 +23,36 @@ public sealed class UnipileClientAnswerTests
         Assert.Equal((HttpStatusCode.BadGateway, "http/502", "Bad Gateway"), (error.StatusCode, error.Type, error.Title));
     }
 
+    /// <summary>A 2xx the client cannot use is recorded as what it was, not as a successful call.</summary>
+    [Fact]
+    public async Task AnAnswerThatCannotBeReadIsCountedAsUnexpectedNotAsSuccess()
+    {
+        var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        var outcomes = new List<(string? Operation, string? Outcome)>();
+        using var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Meter.Scope == services.GetRequiredService<IMeterFactory>() && instrument.Name == "skylight.unipile.call.duration")
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        listener.SetMeasurementEventCallback<double>((_, _, tags, _) =>
+        {
+            var all = tags.ToArray();
+            outcomes.Add((all.Single(t => t.Key == "operation").Value as string, all.Single(t => t.Key == "outcome").Value as string));
+        });
+        listener.Start();
+        var http = new HttpClient(new Answering(HttpStatusCode.OK, "{\"object\":\"Surprise\"}", "application/json")) { BaseAddress = new Uri("http://unipile.test/") };
+        var client = new UnipileClient(http, new Api.Observability.SkyLightMetrics(services.GetRequiredService<IMeterFactory>()));
+
+        await Assert.ThrowsAsync<UnipileException>(() => client.GetAccountAsync("a", Ct));
+
+        Assert.Equal([("get_account", "unexpected_response")], outcomes);
+    }
+
     [Fact]
     public async Task AnErrorEnvelopeWithOddTypesKeepsItsStatus()
     {
