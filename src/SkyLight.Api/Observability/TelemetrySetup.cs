@@ -57,6 +57,11 @@ internal static class TelemetrySetup
                 meters.AddMeter(SkyLightMetrics.MeterName).AddAspNetCoreInstrumentation().AddHttpClientInstrumentation().AddRuntimeInstrumentation()
                     .AddView("http.client.*", new MetricStreamConfiguration { TagKeys = ClientMetricTags })
                     .AddView("dns.lookup.duration", new MetricStreamConfiguration { TagKeys = ["error.type"] })
+                    // recorded on every request, and of little use to an operator next to http.server.request.duration: not listened to
+                    .AddView("aspnetcore.routing.match_attempts", MetricStreamConfiguration.Drop)
+                    .AddView("aspnetcore.authentication.*", MetricStreamConfiguration.Drop)
+                    .AddView("aspnetcore.authorization.*", MetricStreamConfiguration.Drop)
+                    .AddView("aspnetcore.memory_pool.*", MetricStreamConfiguration.Drop)
                     .AddPrometheusExporter(prometheus =>
                     {
                         prometheus.ScrapeEndpointPath = metrics.Path;
