@@ -16,7 +16,7 @@ internal sealed class CommitSignals(IServiceProvider services)
     /// What a transaction added (deletions to make, webhooks to apply, channel events to hand out, and which events, to
     /// count them) and changed (the channels, by workspace and type, and the workspaces whose keys or settings moved).
     /// </summary>
-    public readonly record struct Pending(bool Deletions, bool Webhooks, bool Events, bool Deliveries = false,
+    public readonly record struct Pending(bool Deletions, bool Webhooks, bool Deliveries = false,
         HashSet<(int WorkspaceId, string Type)>? Channels = null, HashSet<int>? Workspaces = null, List<ChannelEvent>? Journal = null)
     {
         public Pending WithChannel(int workspaceId, string type) => this with { Channels = [.. Channels ?? [], (workspaceId, type)] };
@@ -46,12 +46,9 @@ internal sealed class CommitSignals(IServiceProvider services)
         {
             services.GetRequiredService<Notifications.WebhookSender>().Wake();
         }
-        if (pending.Events)
-        {
-            services.GetRequiredService<ChannelEventFeed>().Wake();
-        }
         if (pending.Journal is { } journal)
         {
+            services.GetRequiredService<ChannelEventFeed>().Wake();
             services.GetRequiredService<Observability.SkyLightMetrics>().Committed(journal);
         }
     }

@@ -347,7 +347,7 @@ internal abstract class SkyLightDb(DbContextOptions options, CurrentWorkspace wo
             var last = events.Max(e => e.Id).ToString(System.Globalization.CultureInfo.InvariantCulture);
             await Database.ExecuteSqlAsync($"SELECT pg_notify({ChannelEventFeed.NotifyChannel}, {last})", ct);
         }
-        _uncommitted = _uncommitted with { Events = true, Journal = [.. _uncommitted.Journal ?? [], .. events] };
+        _uncommitted = _uncommitted with { Journal = [.. _uncommitted.Journal ?? [], .. events] };
     }
 
     /// <summary>The transaction committed: whoever waits for what it added is told now.</summary>

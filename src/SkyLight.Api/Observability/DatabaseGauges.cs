@@ -39,9 +39,10 @@ internal sealed class DatabaseGauges
     private sealed record Reading(DateTimeOffset TakenAt, List<(string Type, string SyncStatus, int Count)> Channels,
         List<(string Queue, QueueBacklog Backlog)> Queues);
 
-    public DatabaseGauges(Meter meter, IServiceScopeFactory scopes, TimeProvider time, ILogger log)
+    public DatabaseGauges(SkyLightMetrics metrics, IServiceScopeFactory scopes, TimeProvider time, ILogger<DatabaseGauges> log)
     {
         (_scopes, _time, _log) = (scopes, time, log);
+        var meter = metrics.Meter;
         meter.CreateObservableGauge("skylight.channels", () => Current()?.Channels.Select(c => new Measurement<long>(c.Count,
             new KeyValuePair<string, object?>("channel.type", c.Type), new("sync_status", c.SyncStatus))) ?? [],
             "{channel}", "Channels by channel type and sync_status");

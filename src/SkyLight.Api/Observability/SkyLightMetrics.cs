@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using SkyLight.Api.Channels.Events;
 
@@ -86,9 +85,4 @@ internal sealed class SkyLightMetrics
 
     public void StatusRead(bool fromMemory) =>
         _statusReads.Add(1, new KeyValuePair<string, object?>("source", fromMemory ? "memory" : "database"));
-
-    /// <summary>Times one call; <see cref="Stopwatch"/> because a duration is not a date and must not move with a test's clock.</summary>
-    public static long Start() => Stopwatch.GetTimestamp();
-
-    public static TimeSpan Since(long started) => Stopwatch.GetElapsedTime(started);
 }

@@ -49,9 +49,7 @@ internal static class TelemetrySetup
         var telemetry = builder.Services.AddOpenTelemetry().ConfigureResource(resource => resource.AddService(configuration["OTEL_SERVICE_NAME"] ?? ServiceName));
         if (metrics.Enabled)
         {
-            builder.Services.AddSingleton(services => new DatabaseGauges(services.GetRequiredService<SkyLightMetrics>().Meter,
-                services.GetRequiredService<IServiceScopeFactory>(), services.GetRequiredService<TimeProvider>(),
-                services.GetRequiredService<ILogger<DatabaseGauges>>()));
+            builder.Services.AddSingleton<DatabaseGauges>();
             telemetry.WithMetrics(meters =>
             {
                 meters.AddMeter(SkyLightMetrics.MeterName).AddAspNetCoreInstrumentation().AddHttpClientInstrumentation().AddRuntimeInstrumentation()

@@ -80,7 +80,7 @@ internal sealed class UnipileClient(HttpClient http, SkyLightMetrics metrics)
     /// </summary>
     private async Task<T> SendAsync<T>(string operation, HttpMethod method, string path, object? body, Func<JsonElement, T> read, CancellationToken ct)
     {
-        var started = SkyLightMetrics.Start();
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();   // a duration, not a date: it must not move with a test's clock
         var outcome = "success";
         try
         {
@@ -98,7 +98,7 @@ internal sealed class UnipileClient(HttpClient http, SkyLightMetrics metrics)
         }
         finally
         {
-            metrics.UnipileCall(operation, outcome, SkyLightMetrics.Since(started));
+            metrics.UnipileCall(operation, outcome, System.Diagnostics.Stopwatch.GetElapsedTime(started));
         }
     }
 
