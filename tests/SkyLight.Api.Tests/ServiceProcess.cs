@@ -6,7 +6,7 @@ using System.Text;
 namespace SkyLight.Api.Tests;
 
 /// <summary>The built service binary run as a real process, the way the README runs it.</summary>
-internal sealed class ServiceProcess : IAsyncDisposable
+internal sealed partial class ServiceProcess : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly StringBuilder _stdout = new();
@@ -15,6 +15,9 @@ internal sealed class ServiceProcess : IAsyncDisposable
     private ServiceProcess(Process process) => _process = process;
 
     public string Stdout { get { lock (_stdout) { return _stdout.ToString(); } } }
+
+    /// <summary>The API keys the first start printed for a person to copy, in order; the first is the Default workspace's.</summary>
+    public IReadOnlyList<string> PrintedKeys => [.. PrintedKey().Matches(Stdout).Select(m => m.Value)];
     public string Stderr { get { lock (_stderr) { return _stderr.ToString(); } } }
 
     /// <summary>The service's dll, built beside this test assembly (artifacts/bin/SkyLight.Api/{configuration}).</summary>
@@ -133,4 +136,7 @@ internal sealed class ServiceProcess : IAsyncDisposable
             buffer.AppendLine(line);
         }
     }
+
+    [System.Text.RegularExpressions.GeneratedRegex("sk_live_[0-9A-Za-z]{40}")]
+    private static partial System.Text.RegularExpressions.Regex PrintedKey();
 }

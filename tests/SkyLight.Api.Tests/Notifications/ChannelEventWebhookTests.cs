@@ -6,7 +6,7 @@ using static SkyLight.Api.Tests.Notifications.WebhookApi;
 namespace SkyLight.Api.Tests.Notifications;
 
 /// <summary>The service and its emulator on the real clock, with a receiver: channel events reach integrators as they happen.</summary>
-public sealed class ChannelWebhooksApp : ChannelsApp, IAsyncLifetime
+public class ChannelWebhooksApp : ChannelsApp, IAsyncLifetime
 {
     public WebhookReceiver Receiver { get; private set; } = null!;
 

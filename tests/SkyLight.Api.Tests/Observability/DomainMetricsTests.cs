@@ -12,7 +12,7 @@ namespace SkyLight.Api.Tests.Observability;
 public sealed class MetricsAlone;
 
 /// <summary>The service on the real clock with short logins, at most two streams per key, and a webhook receiver.</summary>
-public sealed class MetricsApp : ChannelsApp, IAsyncLifetime
+public sealed class MetricsApp : ChannelWebhooksApp
 {
     public MetricsApp()
     {
@@ -22,17 +22,6 @@ public sealed class MetricsApp : ChannelsApp, IAsyncLifetime
     }
 
     public static TimeSpan Lifetime => TimeSpan.FromMinutes(1);
-
-    public WebhookReceiver Receiver { get; private set; } = null!;
-
-    public async ValueTask InitializeAsync() => Receiver = await WebhookReceiver.StartAsync();
-
-    public override async ValueTask DisposeAsync()
-    {
-        await Receiver.DisposeAsync();
-        await base.DisposeAsync();
-        GC.SuppressFinalize(this);
-    }
 
     public Task<MetricsScrape> ScrapeAsync() => MetricsScrape.TakeAsync(CreateClient());
 

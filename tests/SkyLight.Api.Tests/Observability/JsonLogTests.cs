@@ -1,13 +1,12 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using SkyLight.Api.Tests.Connect;
 
 namespace SkyLight.Api.Tests.Observability;
 
 /// <summary>The built service run as a process with <c>Logging:Console:FormatterName=json</c>, its standard output read line by line.</summary>
-public sealed partial class JsonLogTests
+public sealed class JsonLogTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
@@ -20,7 +19,7 @@ public sealed partial class JsonLogTests
         await using var service = ServiceProcess.Start(database, "Development", "--urls", $"http://127.0.0.1:{port}",
             "--Unipile:EmbeddedEmulatorUrl", $"http://127.0.0.1:{emulatorPort}", "--Logging:Console:FormatterName", "json");
         await service.WaitReadyAsync(port);
-        var key = PrintedKey().Match(service.Stdout).Value;
+        var key = service.PrintedKeys[0];
         using var api = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), DefaultRequestHeaders = { { "X-Api-Key", key } } };
         using var emulator = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{emulatorPort}") };
 
@@ -62,6 +61,4 @@ public sealed partial class JsonLogTests
     private static string? Text(JsonElement line, string property) =>
         line.TryGetProperty(property, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
 
-    [GeneratedRegex("sk_live_[0-9A-Za-z]{40}")]
-    private static partial Regex PrintedKey();
 }
